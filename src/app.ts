@@ -1,0 +1,69 @@
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { adminRoutes } from './admin/routes.js'
+import { requireWorkspaceToken } from './auth/authenticate.js'
+import { groupRoutes } from './iam/routes/groups.js'
+import { inviteRoutes } from './iam/routes/invites.js'
+import { userRoutes } from './iam/routes/users.js'
+import { workspaceRoutes } from './iam/routes/workspace.js'
+import type { Store } from './store/store.js'
+import { CursorCodec } from './wire/cursor.js'
+import { BODY_LIMIT_BYTES, registerErrorHandling } from './wire/error-handler.js'
+import { parseQuery } from './wire/query.js'
+import type { RateLimits } from './wire/rate-limit.js'
+import { validatorCompiler } from './wire/validation.js'
+
+export interface AppDeps {
+  store: Store
+  rateLimits: RateLimits
+  adminKey: string | undefined
+  logLevel: string
+}
+
+export const VERSION = '0.1.0'
+
+/** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
+export async function buildApp({ store, rateLimits, adminKey, logLevel }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: logLevel,
+      // Secrets travel in Authorization; never log it, whatever the level.
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // The SDK doubles the slash when a basePath ends in '/'; serve `//groups` as `/groups`.
+    routerOptions: { maxParamLength: 1000, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  // Segment's versioned media types are JSON too.
+  app.addContentTypeParser(/^application\/vnd\.segment\.[\w.-]+\+json/, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  registerErrorHandling(app)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Gatehouse', version: VERSION, description: 'Segment Public API–compatible workspace access management' },
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ token: [] }],
+    },
+  })
+
+  const cursors = new CursorCodec(store.secret)
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(async (api) => {
+    requireWorkspaceToken(api, store, rateLimits)
+    const deps = { store, cursors }
+    await api.register(workspaceRoutes, deps)
+    await api.register(userRoutes, deps)
+    await api.register(inviteRoutes, deps)
+    await api.register(groupRoutes, deps)
+  })
+  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey })
+  return app
+}

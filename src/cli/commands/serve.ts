@@ -1,0 +1,49 @@
+import { Command, Option } from 'commander'
+import { ConfigError, resolveServeConfig, type ServeFlags } from '../../config.js'
+import { startServer } from '../../server.js'
+import { UsageError } from '../program.js'
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the Gatehouse server')
+    .option('--host <host>', 'address to listen on (env GATEHOUSE_HOST)', undefined)
+    .option('--port <port>', 'port to listen on, 0 for any free port (env GATEHOUSE_PORT; default 4100)')
+    .option('--db <path>', 'SQLite file (env GATEHOUSE_DB; default ./gatehouse.db)')
+    .option('--admin-key <key>', 'enables the operator API under /admin (env GATEHOUSE_ADMIN_KEY)')
+    .option('--rate-limit <n|off>', 'requests per minute per workspace, or off (env GATEHOUSE_RATE_LIMIT; default 600)')
+    .option('--write-rate-limit <n>', 'requests per minute per workspace on each RL60 write endpoint (default 60)')
+    .addOption(
+      new Option('--log-level <level>', 'log level (env GATEHOUSE_LOG_LEVEL)').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .option('--no-demo', 'do not create the demo workspace on first start')
+    .action(async (flags: ServeFlags) => {
+      let config: ReturnType<typeof resolveServeConfig>
+      try {
+        config = resolveServeConfig(flags)
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.message)
+        throw error
+      }
+      const server = await startServer(config)
+      const shutdown = (signal: string) => {
+        server.app.log.info({ signal }, 'stopping: finishing in-flight requests')
+        server.stop().then(
+          () => process.exit(0),
+          (error) => {
+            server.app.log.error({ err: error }, 'error while stopping')
+            process.exit(1)
+          },
+        )
+      }
+      process.once('SIGTERM', () => shutdown('SIGTERM'))
+      process.once('SIGINT', () => shutdown('SIGINT'))
+    })
+}

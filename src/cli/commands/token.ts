@@ -1,0 +1,45 @@
+import { Command, Option } from 'commander'
+import { NotFoundError } from '../../errors.js'
+import { createToken, revokeToken } from '../../iam/operations/workspaces.js'
+import type { TokenRole } from '../../store/tables.js'
+import { dbOption, jsonOption } from '../program.js'
+import { findWorkspaceByRef, output, withStore } from '../store.js'
+
+export function tokenCommand(): Command {
+  const cmd = new Command('token').description('create and revoke Public API tokens')
+  cmd
+    .command('create')
+    .description('create a Public API token (the secret is printed once)')
+    .requiredOption('--workspace <slug|id>', 'workspace')
+    .option('--description <text>', 'what the token is for', 'Created with the gatehouse CLI')
+    .addOption(new Option('--role <role>', 'OWNER may do everything; MEMBER may read').choices(['OWNER', 'MEMBER']).default('OWNER'))
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (o: { workspace: string; description: string; role: TokenRole; db?: string; json?: boolean }) => {
+      const { token, secret } = await withStore(o.db, (store) =>
+        store.write(async (q) => createToken(q, (await findWorkspaceByRef(q, o.workspace)).id, o.description, o.role)),
+      )
+      output(
+        o.json,
+        { token: { id: token.id, description: token.description, role: token.role }, secret },
+        `Token ${token.id} (${token.role}), shown once:\n${secret}`,
+      )
+    })
+  cmd
+    .command('revoke')
+    .description('revoke a token by id')
+    .requiredOption('--workspace <slug|id>', 'workspace')
+    .requiredOption('--token <id>', 'token id')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (o: { workspace: string; token: string; db?: string; json?: boolean }) => {
+      await withStore(o.db, (store) =>
+        store.write(async (q) => {
+          const workspace = await findWorkspaceByRef(q, o.workspace)
+          if (!(await revokeToken(q, workspace.id, o.token))) throw new NotFoundError(`Active token ${o.token}`)
+        }),
+      )
+      output(o.json, { status: 'SUCCESS', token: { id: o.token } }, `Revoked token ${o.token}.`)
+    })
+  return cmd
+}

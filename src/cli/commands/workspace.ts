@@ -1,0 +1,68 @@
+import { Command, Option } from 'commander'
+import { emailKey } from '../../iam/operations/members.js'
+import { createWorkspace } from '../../iam/operations/workspaces.js'
+import type { Plan } from '../../store/tables.js'
+import { dbOption, jsonOption, UsageError } from '../program.js'
+import { output, withStore } from '../store.js'
+import { isEmail } from '../validate.js'
+
+export function workspaceCommand(): Command {
+  const cmd = new Command('workspace').description('create and list workspaces')
+  cmd
+    .command('create')
+    .description('create a workspace with its owner and an OWNER token (printed once)')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--slug <slug>', 'unique slug: lower-case letters, digits, hyphens')
+    .requiredOption('--owner-email <email>', 'email of the Workspace Owner')
+    .option('--owner-name <name>', 'name of the Workspace Owner')
+    .addOption(new Option('--plan <plan>', 'plan').choices(['business', 'team', 'free']).default('business'))
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (o: { name: string; slug: string; ownerEmail: string; ownerName?: string; plan: Plan; db?: string; json?: boolean }) => {
+      if (!isEmail(o.ownerEmail)) throw new UsageError(`--owner-email: ${o.ownerEmail} is not an email address`)
+      const created = await withStore(o.db, (store) =>
+        store.write((q) =>
+          createWorkspace(q, {
+            name: o.name,
+            slug: o.slug,
+            ownerEmail: o.ownerEmail,
+            plan: o.plan,
+            ...(o.ownerName ? { ownerName: o.ownerName } : {}),
+          }),
+        ),
+      )
+      output(
+        o.json,
+        {
+          workspace: { id: created.workspace.id, slug: created.workspace.slug, name: created.workspace.name },
+          token: created.token,
+          owner: created.owner,
+        },
+        `Created workspace ${created.workspace.slug} (${created.workspace.id}), owner ${emailKey(created.owner.email)}.\nPublic API token (shown once): ${created.token}`,
+      )
+    })
+  cmd
+    .command('list')
+    .description('list every workspace')
+    .addOption(dbOption())
+    .addOption(jsonOption())
+    .action(async (o: { db?: string; json?: boolean }) => {
+      const workspaces = await withStore(o.db, async (store) => {
+        const all = []
+        let key: string | null = null
+        for (;;) {
+          const page = await store.read((q) => q.workspaces.list({ direction: 'after', key, limit: 1000 }))
+          all.push(...page.rows.map(({ id, slug, name, plan }) => ({ id, slug, name, plan })))
+          const last = page.rows.at(-1)
+          if (!page.hasMore || !last) return all
+          key = last.id
+        }
+      })
+      output(
+        o.json,
+        { workspaces },
+        workspaces.length === 0 ? 'No workspaces.' : workspaces.map((w) => `${w.slug}\t${w.id}\t${w.plan}\t${w.name}`).join('\n'),
+      )
+    })
+  return cmd
+}

@@ -1,0 +1,57 @@
+import { Command, CommanderError, Option } from 'commander'
+import { VERSION } from '../app.js'
+import { ApiError } from '../errors.js'
+import { serveCommand } from './commands/serve.js'
+import { tokenCommand } from './commands/token.js'
+import { userCommand } from './commands/user.js'
+import { workspaceCommand } from './commands/workspace.js'
+
+/** Exit codes: 0 ok, 1 the operation failed, 2 bad arguments. */
+export const EXIT_USAGE = 2
+
+export function buildProgram(): Command {
+  const program = new Command('gatehouse')
+    .description('Segment Public API–compatible workspace access management')
+    .version(VERSION)
+    .showSuggestionAfterError()
+  program.addCommand(serveCommand())
+  program.addCommand(workspaceCommand())
+  program.addCommand(tokenCommand())
+  program.addCommand(userCommand())
+  // Every command and sub-command: usage errors exit 2 with one line; no help dump after them.
+  const configure = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${str.split('\n')[0]}\n`) })
+    cmd.commands.forEach(configure)
+  }
+  configure(program)
+  return program
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0
+      return EXIT_USAGE
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`)
+      return EXIT_USAGE
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`error: ${error.message}\n`)
+      return 1
+    }
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
+}
+
+/** A bad argument the parser could not catch by itself (a malformed email, say): exit 2. */
+export class UsageError extends Error {}
+
+export const dbOption = () => new Option('--db <path>', 'SQLite file (env GATEHOUSE_DB)')
+export const jsonOption = () => new Option('--json', 'print one JSON object instead of text')

@@ -1,0 +1,65 @@
+import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './wire/rate-limit.js'
+
+/** One typed config, from flags first, then GATEHOUSE_* environment variables, then defaults. */
+export interface ServeConfig {
+  host: string
+  port: number
+  db: string
+  adminKey: string | undefined
+  rateLimits: RateLimitConfig
+  logLevel: string
+  /** Create a demo workspace (and print its token) when the store has none. */
+  demo: boolean
+}
+
+export interface ServeFlags {
+  host?: string
+  port?: string
+  db?: string
+  adminKey?: string
+  rateLimit?: string
+  writeRateLimit?: string
+  logLevel?: string
+  demo?: boolean
+}
+
+export class ConfigError extends Error {}
+
+export const DEFAULT_DB = './gatehouse.db'
+
+export function dbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.GATEHOUSE_DB ?? DEFAULT_DB
+}
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const rateLimit = flags.rateLimit ?? env.GATEHOUSE_RATE_LIMIT
+  const off = rateLimit === 'off'
+  const adminKey = flags.adminKey ?? env.GATEHOUSE_ADMIN_KEY
+  if (adminKey !== undefined && adminKey.length < 16) throw new ConfigError('--admin-key must be at least 16 characters')
+  return {
+    host: flags.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1',
+    port: integer('--port', flags.port ?? env.GATEHOUSE_PORT, 4100, 0, 65535),
+    db: dbPath(flags.db, env),
+    adminKey: adminKey || undefined,
+    rateLimits: {
+      enabled: !off,
+      perMinute: off ? 0 : integer('--rate-limit', rateLimit, DEFAULT_RATE_LIMITS.perMinute, 1, 1_000_000),
+      writePerMinute: integer(
+        '--write-rate-limit',
+        flags.writeRateLimit ?? env.GATEHOUSE_WRITE_RATE_LIMIT,
+        DEFAULT_RATE_LIMITS.writePerMinute,
+        1,
+        1_000_000,
+      ),
+    },
+    logLevel: flags.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
+    demo: flags.demo ?? env.GATEHOUSE_DEMO !== 'false',
+  }
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${raw}`)
+  return n
+}

@@ -1,0 +1,97 @@
+/**
+ * The error catalog. Route code throws these; only `wire/error-handler.ts` turns them into
+ * Segment's `{"errors":[…]}` envelope. `docs/errors.md` lists every entry (a test keeps it in step).
+ */
+export interface ErrorDetail {
+  field?: string
+  data?: unknown
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly detail: ErrorDetail = {},
+  ) {
+    super(message)
+  }
+}
+
+/** 400: the request is well-formed JSON but cannot be read as asked (malformed body, plan limits). */
+export class BadRequestError extends ApiError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(400, 'bad-request', message, detail)
+  }
+}
+
+/** 400: the workspace's plan does not include the feature (Segment reports this as `bad-request`). */
+export class PlanError extends ApiError {
+  constructor(feature: string, plan: string) {
+    super(400, 'bad-request', `The ${plan} plan does not include ${feature}. Upgrade the workspace to the business plan.`, {
+      data: { plan, feature },
+    })
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  constructor(message = 'Unauthorized: a valid Public API token is required') {
+    super(401, 'unauthorized', message)
+  }
+}
+
+/** 401, not 403: Segment folds "token lacks permission" into 401. */
+export class ForbiddenError extends ApiError {
+  constructor(message = 'Unauthorized: this token does not have permission for this operation') {
+    super(401, 'unauthorized', message)
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(what: string, field?: string) {
+    super(404, 'not-found', `${what} not found`, field === undefined ? {} : { field })
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(409, 'conflict', message, detail)
+  }
+}
+
+export class PayloadTooLargeError extends ApiError {
+  constructor(limitBytes: number) {
+    super(413, 'payload-too-large', `Request body exceeds the limit of ${limitBytes} bytes`)
+  }
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  constructor(contentType: string) {
+    super(415, 'unsupported-media-type', `Content-Type ${contentType} is not supported; send application/json`)
+  }
+}
+
+export class ValidationError extends ApiError {
+  constructor(message: string, field?: string) {
+    super(422, 'input-validation', message, field === undefined ? {} : { field })
+  }
+}
+
+export interface RateLimitState {
+  remainingPoints: number
+  msBeforeNext: number
+  consumedPoints: number
+}
+
+/** 429 with the exact body Segment sends: `type: "RequestError"`, `message: "Too many requests"`. */
+export class RateLimitError extends ApiError {
+  constructor(state: RateLimitState) {
+    super(429, 'RequestError', 'Too many requests', { data: state })
+  }
+}
+
+export class UnavailableError extends ApiError {
+  constructor(message = 'The store is unavailable; try again shortly') {
+    super(503, 'unavailable', message)
+  }
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import type { ServeConfig } from './config.js'
+import { createWorkspace } from './iam/operations/workspaces.js'
+import { openStore } from './store/open.js'
+import type { Store } from './store/store.js'
+import { RateLimits } from './wire/rate-limit.js'
+
+export interface RunningServer {
+  app: FastifyInstance
+  store: Store
+  url: string
+  stop(): Promise<void>
+}
+
+/** Opens the store, seeds the demo workspace on first start, and listens. */
+export async function startServer(config: ServeConfig, print: (line: string) => void = console.log): Promise<RunningServer> {
+  const store = await openStore({ sqliteFile: config.db })
+  const app = await buildApp({ store, rateLimits: new RateLimits(config.rateLimits), adminKey: config.adminKey, logLevel: config.logLevel })
+  await app.listen({ host: config.host, port: config.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  if (config.demo) await seedDemo(store, url, print)
+  print(
+    `Gatehouse ready on ${url} (SQLite ${config.db}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'})`,
+  )
+  let stopping: Promise<void> | undefined
+  const stop = () => {
+    stopping ??= (async () => {
+      await app.close() // stops accepting, lets in-flight requests finish
+      await store.close()
+    })()
+    return stopping
+  }
+  return { app, store, url, stop }
+}
+
+async function seedDemo(store: Store, url: string, print: (line: string) => void): Promise<void> {
+  const created = await store.write(async (q) => {
+    if ((await q.workspaces.count()) > 0) return undefined
+    return createWorkspace(q, { name: 'Demo Workspace', slug: 'demo', ownerEmail: 'owner@demo.example', ownerName: 'Demo Owner' })
+  })
+  if (!created) return
+  print(
+    [
+      `Created the demo workspace "${created.workspace.name}" (${created.workspace.id}).`,
+      'Its Public API token (shown once, stored only as a hash):',
+      '',
+      `  ${created.token}`,
+      '',
+      'Try it:',
+      `  curl -s -H "Authorization: Bearer ${created.token}" ${url}/users`,
+      '',
+      'Or with the official SDK (npm install @segment/public-api-sdk-typescript):',
+      "  const { configureApis, unwrap } = require('@segment/public-api-sdk-typescript')",
+      `  const api = configureApis('${created.token}')`,
+      `  api.iamUsers.basePath = '${url}'`,
+      '  unwrap(api.iamUsers.listUsers({ count: 10 })).then((d) => console.log(d.users))',
+      '',
+    ].join('\n'),
+  )
+}

@@ -1,0 +1,167 @@
+import type { Kysely } from 'kysely'
+import type { Database, UserGroupTable } from '../tables.js'
+import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
+import { type Rows, type Seek, seekPage } from './page.js'
+
+export type GroupRow = UserGroupTable & { member_count: number }
+
+export function groupQueries(db: Kysely<Database>) {
+  // memberCount counts members (users), never pending invites.
+  const withCount = () =>
+    db
+      .selectFrom('user_groups as g')
+      .select(['g.id', 'g.workspace_id', 'g.name', 'g.name_key', 'g.created_at'])
+      .select((eb) =>
+        eb
+          .selectFrom('group_members as m')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('m.group_id', '=', 'g.id')
+          .as('member_count'),
+      )
+
+  const toGroup = (row: Omit<GroupRow, 'member_count'> & { member_count: number | null }): GroupRow => ({
+    ...row,
+    member_count: Number(row.member_count ?? 0),
+  })
+
+  return {
+    async insert(row: UserGroupTable): Promise<void> {
+      await db.insertInto('user_groups').values(row).execute()
+    },
+    async find(workspaceId: string, id: string): Promise<GroupRow | undefined> {
+      const row = await withCount().where('g.workspace_id', '=', workspaceId).where('g.id', '=', id).executeTakeFirst()
+      return row && toGroup(row)
+    },
+    async findByNameKey(workspaceId: string, nameKey: string): Promise<{ id: string } | undefined> {
+      return db
+        .selectFrom('user_groups')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('name_key', '=', nameKey)
+        .executeTakeFirst()
+    },
+    async rename(id: string, name: string, nameKey: string): Promise<void> {
+      await db.updateTable('user_groups').set({ name, name_key: nameKey }).where('id', '=', id).execute()
+    },
+    async delete(id: string): Promise<void> {
+      await db.deleteFrom('user_groups').where('id', '=', id).execute()
+    },
+    async list(workspaceId: string, seek: Seek): Promise<Rows<GroupRow>> {
+      const page = await seekPage(withCount().where('g.workspace_id', '=', workspaceId), 'g.id', seek)
+      return { rows: page.rows.map(toGroup), hasMore: page.hasMore }
+    },
+    async count(workspaceId: string): Promise<number> {
+      const row = await db
+        .selectFrom('user_groups')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    // --- members (users) ---
+    listMembers(groupId: string, seek: Seek): Promise<Rows<UserRow>> {
+      return seekPage(
+        db.selectFrom('group_members as m').innerJoin('users as u', 'u.id', 'm.user_id').selectAll('u').where('m.group_id', '=', groupId),
+        'm.user_id',
+        seek,
+      )
+    },
+    async countMembers(groupId: string): Promise<number> {
+      const row = await db
+        .selectFrom('group_members')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('group_id', '=', groupId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+    async memberIds(groupId: string): Promise<string[]> {
+      const rows = await db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).execute()
+      return rows.map((r) => r.user_id)
+    },
+    async addMembers(workspaceId: string, groupId: string, userIds: readonly string[], at: string): Promise<void> {
+      for (const c of chunks(userIds)) {
+        await db
+          .insertInto('group_members')
+          .values(c.map((user_id) => ({ group_id: groupId, user_id, workspace_id: workspaceId, created_at: at })))
+          .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+          .execute()
+      }
+    },
+    async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+      for (const c of chunks(userIds))
+        await db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', c).execute()
+    },
+    /** Groups a user belongs to, keyed by group id. */
+    listGroupsOfUser(userId: string, seek: Seek): Promise<Rows<{ id: string; name: string }>> {
+      return seekPage(
+        db
+          .selectFrom('group_members as m')
+          .innerJoin('user_groups as g', 'g.id', 'm.group_id')
+          .select(['g.id', 'g.name'])
+          .where('m.user_id', '=', userId),
+        'm.group_id',
+        seek,
+      )
+    },
+    async countGroupsOfUser(userId: string): Promise<number> {
+      const row = await db
+        .selectFrom('group_members')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+    /** Memberships of these users, for cleaning up and auditing a delete. */
+    membershipsOfUsers(userIds: readonly string[]): Promise<{ group_id: string; user_id: string }[]> {
+      return inChunks(userIds, (c) => db.selectFrom('group_members').select(['group_id', 'user_id']).where('user_id', 'in', c).execute())
+    },
+
+    // --- pending invites in a group ---
+    listInvites(groupId: string, seek: Seek): Promise<Rows<InviteRow>> {
+      return seekPage(
+        db
+          .selectFrom('group_invites as gi')
+          .innerJoin('invites as i', 'i.id', 'gi.invite_id')
+          .selectAll('i')
+          .where('gi.group_id', '=', groupId),
+        'gi.invite_id',
+        seek,
+      )
+    },
+    async countInvites(groupId: string): Promise<number> {
+      const row = await db
+        .selectFrom('group_invites')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('group_id', '=', groupId)
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+    async inviteIds(groupId: string): Promise<string[]> {
+      const rows = await db.selectFrom('group_invites').select('invite_id').where('group_id', '=', groupId).execute()
+      return rows.map((r) => r.invite_id)
+    },
+    async addInvites(workspaceId: string, groupId: string, inviteIds: readonly string[], at: string): Promise<void> {
+      for (const c of chunks(inviteIds)) {
+        await db
+          .insertInto('group_invites')
+          .values(c.map((invite_id) => ({ group_id: groupId, invite_id, workspace_id: workspaceId, created_at: at })))
+          .onConflict((oc) => oc.columns(['group_id', 'invite_id']).doNothing())
+          .execute()
+      }
+    },
+    async removeInvites(groupId: string, inviteIds: readonly string[]): Promise<void> {
+      for (const c of chunks(inviteIds))
+        await db.deleteFrom('group_invites').where('group_id', '=', groupId).where('invite_id', 'in', c).execute()
+    },
+    /** Group ids each of these invites belongs to (what an accepted invite carries over). */
+    groupsOfInvites(inviteIds: readonly string[]): Promise<{ group_id: string; invite_id: string }[]> {
+      return inChunks(inviteIds, (c) =>
+        db.selectFrom('group_invites').select(['group_id', 'invite_id']).where('invite_id', 'in', c).execute(),
+      )
+    },
+    namesOf(groupIds: readonly string[]): Promise<{ id: string; name: string }[]> {
+      return inChunks(groupIds, (c) => db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', c).execute())
+    },
+  }
+}

@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../tables.js'
+import { auditQueries } from './audit.js'
+import { groupQueries } from './groups.js'
+import { labelQueries } from './labels.js'
+import { inviteQueries, userQueries } from './members.js'
+import { permissionQueries } from './permissions.js'
+import { tokenQueries, workspaceQueries } from './workspaces.js'
+
+export function createQueries(db: Kysely<Database>) {
+  return {
+    workspaces: workspaceQueries(db),
+    tokens: tokenQueries(db),
+    users: userQueries(db),
+    invites: inviteQueries(db),
+    groups: groupQueries(db),
+    permissions: permissionQueries(db),
+    labels: labelQueries(db),
+    audit: auditQueries(db),
+  }
+}
+
+export type Queries = ReturnType<typeof createQueries>

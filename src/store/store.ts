@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely'
+import { createQueries, type Queries } from './queries/index.js'
+import type { Database } from './tables.js'
+
+/** What routes, rules and the CLI see of storage: queries inside a read or a transaction, never Kysely. */
+export interface Store {
+  read<T>(work: (q: Queries) => Promise<T>): Promise<T>
+  /** Runs `work` in one transaction: every row changes, or none does. */
+  write<T>(work: (q: Queries) => Promise<T>): Promise<T>
+  /** A per-database secret (made by the first migration run), shared by every replica: signs cursors. */
+  readonly secret: string
+  readonly dialect: 'sqlite' | 'postgres'
+  close(): Promise<void>
+}
+
+/** The engine-specific half a dialect supplies; `createStore` builds the rest the same way for all. */
+export interface DialectHandle {
+  readonly name: 'sqlite' | 'postgres'
+  readonly db: Kysely<Database>
+  /** Runs `work` inside one write transaction on one connection. */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  destroy(): Promise<void>
+}
+
+export function createStore(handle: DialectHandle, secret: string): Store {
+  const readQueries = createQueries(handle.db)
+  return {
+    secret,
+    dialect: handle.name,
+    read: (work) => work(readQueries),
+    write: (work) => handle.transaction((trx) => work(createQueries(trx))),
+    close: () => handle.destroy(),
+  }
+}

@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  ApiError,
+  BadRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js'
+import { RateLimitErrorWithReset, rateLimitHeaders } from './rate-limit.js'
+
+export const BODY_LIMIT_BYTES = 1024 * 1024
+
+interface WireError {
+  type: string
+  message: string
+  status: number
+  field?: string
+  data?: unknown
+}
+
+/** The only place that writes Segment's error envelope `{"errors":[…]}`. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const api = toApiError(error)
+    if (api === undefined) {
+      request.log.error({ err: error, reqId: request.id }, 'unhandled error')
+      return send(reply, { type: 'server', message: `Internal server error (request ${request.id})`, status: 500 })
+    }
+    if (api instanceof RateLimitErrorWithReset) {
+      reply.headers(rateLimitHeaders(api.outcome))
+      reply.header('Retry-After', String(Math.ceil(api.outcome.msBeforeNext / 1000)))
+    }
+    const body: WireError = { type: api.type, message: api.message, status: api.status }
+    if (api.detail.field !== undefined) body.field = api.detail.field
+    if (api.detail.data !== undefined) body.data = api.detail.data
+    return send(reply, body)
+  })
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const e = new NotFoundError(`Route ${request.method} ${request.url.split('?')[0]}`)
+    return send(reply, { type: e.type, message: e.message, status: e.status })
+  })
+}
+
+function send(reply: FastifyReply, error: WireError) {
+  return reply
+    .status(error.status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify({ errors: [error] }))
+}
+
+function toApiError(error: FastifyError): ApiError | undefined {
+  if (error instanceof ApiError) return error
+  if (error.validation) return fromValidation(error)
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError(BODY_LIMIT_BYTES)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError(String(error.message.split(': ')[1] ?? 'this'))
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new BadRequestError('The request body is empty; send a JSON object')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new BadRequestError('The request body is not valid JSON')
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return new UnavailableError()
+  }
+  if (error instanceof SyntaxError) return new BadRequestError('The request body is not valid JSON')
+  const status = error.statusCode
+  if (status !== undefined && status >= 400 && status < 500) return new ApiError(status, 'bad-request', error.message)
+  return undefined
+}
+
+/** Turns an ajv failure into one 422 naming the offending field as a dotted path (`invites.0.email`). */
+function fromValidation(error: FastifyError): ValidationError {
+  const [first] = error.validation ?? []
+  if (first === undefined) return new ValidationError(error.message)
+  const params = first.params as Record<string, unknown>
+  const segments = first.instancePath.split('/').filter(Boolean)
+  if (typeof params.missingProperty === 'string') segments.push(params.missingProperty)
+  if (typeof params.additionalProperty === 'string') segments.push(params.additionalProperty)
+  const field = segments.join('.') || (error.validationContext ?? 'body')
+  let message: string
+  if (typeof params.additionalProperty === 'string') message = `${field} is not a known field`
+  else if (typeof params.missingProperty === 'string') message = `${field} is required`
+  else message = `${field} ${first.message ?? 'is invalid'}`
+  return new ValidationError(message, field)
+}

@@ -1,0 +1,79 @@
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimitError, type RateLimitState } from '../errors.js'
+
+export interface RateLimitConfig {
+  enabled: boolean
+  /** Budget for all Public API requests of one workspace, per one-minute window. */
+  perMinute: number
+  /** Budget for each RL60 write endpoint of one workspace, per one-minute window. */
+  writePerMinute: number
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimitConfig = { enabled: true, perMinute: 600, writePerMinute: 60 }
+
+export interface RateLimitOutcome extends RateLimitState {
+  resetAt: Date
+}
+
+/** Makes a points-per-window limiter; memory today, a Redis or PostgreSQL one later (same interface). */
+export type LimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract
+
+export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options)
+
+/**
+ * Per-workspace budgets in fixed one-minute windows: one for every request, one per RL60 endpoint.
+ * A request on an RL60 endpoint spends a point of both and reports the endpoint's budget.
+ */
+export class RateLimits {
+  private readonly all: RateLimiterAbstract
+  private readonly writes: RateLimiterAbstract
+
+  constructor(
+    readonly config: RateLimitConfig,
+    factory: LimiterFactory = memoryLimiters,
+  ) {
+    this.all = factory({ keyPrefix: 'gh_all', points: config.perMinute, duration: 60 })
+    this.writes = factory({ keyPrefix: 'gh_rl60', points: config.writePerMinute, duration: 60 })
+  }
+
+  /** Spends a point; throws RateLimitError (429) when a budget is exhausted. */
+  async consume(workspaceId: string, endpoint: string | undefined): Promise<RateLimitOutcome> {
+    const overall = await spend(this.all, workspaceId)
+    if (endpoint === undefined) return overall
+    return spend(this.writes, `${workspaceId}:${endpoint}`)
+  }
+}
+
+async function spend(limiter: RateLimiterAbstract, key: string): Promise<RateLimitOutcome> {
+  try {
+    return outcome(await limiter.consume(key, 1))
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) throw new RateLimitErrorWithReset(outcome(rejection))
+    throw rejection
+  }
+}
+
+function outcome(res: RateLimiterRes): RateLimitOutcome {
+  return {
+    remainingPoints: Math.max(0, res.remainingPoints),
+    msBeforeNext: res.msBeforeNext,
+    consumedPoints: res.consumedPoints,
+    resetAt: new Date(Date.now() + res.msBeforeNext),
+  }
+}
+
+/** A 429 that also knows when the window resets, for the headers. */
+export class RateLimitErrorWithReset extends RateLimitError {
+  constructor(readonly outcome: RateLimitOutcome) {
+    super({ remainingPoints: outcome.remainingPoints, msBeforeNext: outcome.msBeforeNext, consumedPoints: outcome.consumedPoints })
+  }
+}
+
+/** The three headers Segment sends; X-RateLimit-Reset is an RFC 5322 date. */
+export function rateLimitHeaders(o: RateLimitOutcome): Record<string, string> {
+  return {
+    'X-RateLimit-Consumed': String(o.consumedPoints),
+    'X-RateLimit-Remaining': String(o.remainingPoints),
+    'X-RateLimit-Reset': o.resetAt.toUTCString(),
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { resolveServeConfig } from '../../src/config.js'
+import { type RunningServer, startServer } from '../../src/server.js'
+
+export const ADMIN_KEY = 'test-admin-key-0123456789'
+
+export interface HttpResult<T = any> {
+  status: number
+  headers: Headers
+  body: T
+  text: string
+}
+
+export interface SeededWorkspace {
+  id: string
+  slug: string
+  name: string
+  token: string
+  owner: { id: string; email: string; name: string }
+  http: HttpClient
+}
+
+/** Raw HTTP against a base URL with a bearer token; bodies are JSON-encoded, answers JSON-decoded. */
+export class HttpClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string | undefined,
+  ) {}
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+    const init: RequestInit = { method, headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body)
+      ;(init.headers as Record<string, string>)['content-type'] ??= 'application/json'
+    }
+    const res = await fetch(this.baseUrl + path, init)
+    const text = await res.text()
+    let parsed: unknown
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text)
+    } catch {
+      parsed = text
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text }
+  }
+
+  get = (path: string, headers?: Record<string, string>) => this.request('GET', path, undefined, headers)
+  post = (path: string, body?: unknown, headers?: Record<string, string>) => this.request('POST', path, body, headers)
+  put = (path: string, body?: unknown, headers?: Record<string, string>) => this.request('PUT', path, body, headers)
+  patch = (path: string, body?: unknown, headers?: Record<string, string>) => this.request('PATCH', path, body, headers)
+  delete = (path: string, headers?: Record<string, string>) => this.request('DELETE', path, undefined, headers)
+}
+
+export interface Gatehouse {
+  url: string
+  dbFile: string
+  server: RunningServer
+  admin: HttpClient
+  /** Creates a workspace through the operator API; each call gets a unique slug. */
+  workspace(options?: { plan?: 'business' | 'team' | 'free'; name?: string }): Promise<SeededWorkspace>
+  /** Makes these emails members at once through the operator API. */
+  addUsers(workspace: SeededWorkspace, emails: string[]): Promise<{ id: string; email: string; name: string }[]>
+  stop(): Promise<void>
+}
+
+let slugCounter = 0
+
+export interface StartOptions {
+  rateLimit?: string
+  writeRateLimit?: string
+  /** Reuse a database file (restart tests). */
+  dbFile?: string
+}
+
+/** Starts the real server in this process on a free port with a temporary SQLite file. */
+export async function startGatehouse(options: StartOptions = {}): Promise<Gatehouse> {
+  const dir = options.dbFile ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
+  const dbFile = options.dbFile ?? join(dir as string, 'gatehouse.db')
+  const config = resolveServeConfig(
+    {
+      host: '127.0.0.1',
+      port: '0',
+      db: dbFile,
+      adminKey: ADMIN_KEY,
+      rateLimit: options.rateLimit ?? 'off',
+      ...(options.writeRateLimit ? { writeRateLimit: options.writeRateLimit } : {}),
+      logLevel: 'silent',
+      demo: false,
+    },
+    {},
+  )
+  const server = await startServer(config, () => {})
+  const admin = new HttpClient(server.url, ADMIN_KEY)
+  return {
+    url: server.url,
+    dbFile,
+    server,
+    admin,
+    async workspace({ plan = 'business', name } = {}) {
+      const slug = `ws-${process.pid}-${++slugCounter}-${Math.random().toString(36).slice(2, 8)}`
+      const res = await admin.post('/admin/workspaces', { name: name ?? `Workspace ${slug}`, slug, ownerEmail: `owner@${slug}.example`, ownerName: 'Owner', plan })
+      if (res.status !== 201) throw new Error(`workspace create failed: ${res.status} ${res.text}`)
+      const { workspace, token, owner } = res.body.data
+      return { ...workspace, token, owner, http: new HttpClient(server.url, token) }
+    },
+    async addUsers(workspace, emails) {
+      const res = await admin.post(`/admin/workspaces/${workspace.id}/users`, { users: emails.map((email) => ({ email, name: email.split('@')[0] })) })
+      if (res.status !== 201) throw new Error(`add users failed: ${res.status} ${res.text}`)
+      return res.body.data.users
+    },
+    async stop() {
+      await server.stop()
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
