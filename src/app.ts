@@ -7,6 +7,7 @@ import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
 import { workspaceRoutes } from './iam/routes/workspace.js'
+import type { DirectoryContext } from './directory/context.js'
 import type { Store } from './store/store.js'
 import { CursorCodec } from './wire/cursor.js'
 import { BODY_LIMIT_BYTES, registerErrorHandling } from './wire/error-handler.js'
@@ -16,6 +17,7 @@ import { validatorCompiler } from './wire/validation.js'
 
 export interface AppDeps {
   store: Store
+  directory: DirectoryContext
   rateLimits: RateLimits
   adminKey: string | undefined
   logLevel: string
@@ -40,6 +42,9 @@ export async function buildApp({ store, rateLimits, adminKey, logLevel }: AppDep
   app.setValidatorCompiler(validatorCompiler)
   // Segment's versioned media types are JSON too.
   app.addContentTypeParser(/^application\/vnd\.segment\.[\w.-]+\+json/, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands the string to the
+  // validator and a text/plain POST gets a 422 instead of the 415 it deserves.
+  app.removeContentTypeParser('text/plain')
   registerErrorHandling(app)
 
   await app.register(swagger, {

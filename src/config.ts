@@ -1,3 +1,5 @@
+import { dirname, join } from 'node:path'
+import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './wire/rate-limit.js'
 
 /** One typed config, from flags first, then GATEHOUSE_* environment variables, then defaults. */
@@ -10,6 +12,10 @@ export interface ServeConfig {
   logLevel: string
   /** Create a demo workspace (and print its token) when the store has none. */
   demo: boolean
+  /** Key for remote tokens: GATEHOUSE_SECRET_KEY, else this key file (created 0600 on first start). */
+  secretKey: string | undefined
+  keyFile: string
+  directory: DirectoryConfig
 }
 
 export interface ServeFlags {
@@ -21,6 +27,9 @@ export interface ServeFlags {
   writeRateLimit?: string
   logLevel?: string
   demo?: boolean
+  secretKeyFile?: string
+  syncInterval?: string
+  driftThreshold?: string
 }
 
 export class ConfigError extends Error {}
@@ -54,7 +63,29 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     },
     logLevel: flags.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     demo: flags.demo ?? env.GATEHOUSE_DEMO !== 'false',
+    ...keyConfig(flags.db, flags.secretKeyFile, env),
+    directory: {
+      ...DEFAULT_DIRECTORY_CONFIG,
+      syncIntervalMs:
+        integer('--sync-interval', flags.syncInterval ?? env.GATEHOUSE_SYNC_INTERVAL, DEFAULT_DIRECTORY_CONFIG.syncIntervalMs / 1000, 1, 7 * 86400) * 1000,
+      driftThreshold: ratio('--drift-threshold', flags.driftThreshold ?? env.GATEHOUSE_DRIFT_THRESHOLD, DEFAULT_DIRECTORY_CONFIG.driftThreshold),
+    },
   }
+}
+
+/** Where the credential key comes from; the key file sits beside the SQLite file by default. */
+export function keyConfig(db: string | undefined, keyFileFlag: string | undefined, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    secretKey: env.GATEHOUSE_SECRET_KEY || undefined,
+    keyFile: keyFileFlag ?? env.GATEHOUSE_SECRET_KEY_FILE ?? join(dirname(dbPath(db, env)), 'gatehouse.key'),
+  }
+}
+
+function ratio(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${name} must be a fraction above 0 and at most 1 (0.2 = 20%), got ${raw}`)
+  return n
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {

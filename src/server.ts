@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
+import { CredentialCipher, verifyKey } from './auth/credentials.js'
+import { BudgetRegistry } from './directory/budget/remote-budget.js'
+import type { DirectoryContext } from './directory/context.js'
 import type { ServeConfig } from './config.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
 import { openStore } from './store/open.js'
@@ -16,7 +19,14 @@ export interface RunningServer {
 /** Opens the store, seeds the demo workspace on first start, and listens. */
 export async function startServer(config: ServeConfig, print: (line: string) => void = console.log): Promise<RunningServer> {
   const store = await openStore({ sqliteFile: config.db })
-  const app = await buildApp({ store, rateLimits: new RateLimits(config.rateLimits), adminKey: config.adminKey, logLevel: config.logLevel })
+  let directory: DirectoryContext
+  try {
+    directory = await openDirectory(store, config)
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  const app = await buildApp({ store, directory, rateLimits: new RateLimits(config.rateLimits), adminKey: config.adminKey, logLevel: config.logLevel })
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
@@ -34,6 +44,16 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     return stopping
   }
   return { app, store, url, stop }
+}
+
+/** Loads the credential key, checks it against the store, and builds what the directory runs on. */
+export async function openDirectory(store: Store, config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory'>): Promise<DirectoryContext> {
+  const cipher = CredentialCipher.load({ secretKey: config.secretKey, keyFile: config.keyFile })
+  await verifyKey(cipher, {
+    read: () => store.read((q) => q.meta.get('key_check')),
+    write: (value) => store.write((q) => q.meta.set('key_check', value)),
+  })
+  return { store, cipher, budgets: new BudgetRegistry(), config: config.directory }
 }
 
 async function seedDemo(store: Store, url: string, print: (line: string) => void): Promise<void> {

@@ -22,7 +22,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
 }
 
 async function migrate(handle: DialectHandle): Promise<void> {
-  const { error } = await new Migrator({ db: handle.db, provider: migrationProvider }).migrateToLatest()
+  const { error } = await new Migrator({ db: handle.db, provider: migrationProvider(handle.name) }).migrateToLatest()
   if (error) throw error
 }
 

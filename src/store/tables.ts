@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely'
+
 /** Kysely table types. Columns are snake_case; `store/queries` maps rows to wire shapes. */
 export interface Database {
   meta: MetaTable
@@ -12,6 +14,15 @@ export interface Database {
   permission_labels: PermissionLabelTable
   labels: LabelTable
   audit_events: AuditEventTable
+  dir_api_keys: DirApiKeyTable
+  dir_connections: DirConnectionTable
+  dir_users: DirUserTable
+  dir_groups: DirGroupTable
+  dir_memberships: DirMembershipTable
+  dir_roles: DirRoleTable
+  dir_sync_runs: DirSyncRunTable
+  dir_events: DirEventTable
+  dir_idempotency: DirIdempotencyTable
 }
 
 export interface MetaTable {
@@ -27,6 +38,9 @@ export interface WorkspaceTable {
   name: string
   plan: Plan
   created_at: string
+  user_count: Generated<number>
+  invite_count: Generated<number>
+  group_count: Generated<number>
 }
 
 export type TokenRole = 'OWNER' | 'MEMBER'
@@ -65,6 +79,9 @@ export interface UserGroupTable {
   name: string
   name_key: string
   created_at: string
+  /** Members (users), never pending invites. */
+  member_count: Generated<number>
+  invite_count: Generated<number>
 }
 
 export interface GroupMemberTable {
@@ -120,4 +137,134 @@ export interface AuditEventTable {
   resource_id: string
   resource_type: string
   resource_name: string
+}
+
+// --- directory ---
+
+export interface DirApiKeyTable {
+  id: string
+  description: string
+  secret_hash: string
+  created_at: string
+  revoked_at: string | null
+}
+
+export type ConnectionStatus = 'active' | 'needs_reauth' | 'error'
+
+export interface DirConnectionTable {
+  id: string
+  name: string
+  base_url: string
+  /** AES-256-GCM sealed remote token (see auth/credentials.ts). */
+  token_ciphertext: string
+  remote_workspace_id: string
+  remote_workspace_slug: string
+  remote_workspace_name: string
+  status: ConnectionStatus
+  status_detail: string | null
+  /** 0 once the remote answered group calls with its plan error. */
+  groups_supported: Generated<number>
+  created_at: string
+  updated_at: string
+  last_sync_run_id: string | null
+  last_complete_sync_at: string | null
+  next_sync_at: string | null
+}
+
+export type DirUserStatus = 'active' | 'invited' | 'deleted'
+
+export interface DirUserTable {
+  id: string
+  connection_id: string
+  /** Null for a pending invite: Segment gives invites no id. */
+  remote_id: string | null
+  email: string
+  email_key: string
+  name: string | null
+  status: DirUserStatus
+  /** JSON `[{id, name, resources, via}]`. */
+  roles: string
+  /** JSON of the raw remote objects `{user?, invite?}`. */
+  remote_data: string
+  fingerprint: string
+  first_seen_at: string
+  last_seen_at: string
+  last_changed_at: string
+  deleted_at: string | null
+}
+
+export interface DirGroupTable {
+  id: string
+  connection_id: string
+  remote_id: string
+  name: string
+  member_count: number
+  /** JSON of the roles the group grants `[{id, name, resources}]`. */
+  roles: string
+  remote_data: string
+  fingerprint: string
+  first_seen_at: string
+  last_seen_at: string
+  deleted_at: string | null
+}
+
+export interface DirMembershipTable {
+  group_id: string
+  user_id: string
+  connection_id: string
+  created_at: string
+}
+
+export interface DirRoleTable {
+  id: string
+  connection_id: string
+  remote_id: string
+  name: string
+  description: string
+  remote_data: string
+  fingerprint: string
+  first_seen_at: string
+  last_seen_at: string
+  deleted_at: string | null
+}
+
+export type SyncRunState = 'running' | 'succeeded' | 'failed' | 'held'
+
+export interface DirSyncRunTable {
+  id: string
+  connection_id: string
+  state: SyncRunState
+  trigger: string
+  complete: Generated<number>
+  /** JSON SyncStats. */
+  stats: string
+  /** JSON array of directory user ids held by the drift guard. */
+  pending_deletions: string | null
+  error: string | null
+  /** Which process runs it, and when it last said so: a run whose owner went silent is failed by the next. */
+  owner: string | null
+  heartbeat_at: string | null
+  started_at: string
+  finished_at: string | null
+}
+
+export interface DirEventTable {
+  seq: Generated<number>
+  id: string
+  type: string
+  connection_id: string
+  subject_id: string
+  sync_run_id: string | null
+  /** JSON payload: the object after the change (and before, for updates). */
+  data: string
+  created_at: string
+}
+
+export interface DirIdempotencyTable {
+  key: string
+  api_key_id: string
+  request_hash: string
+  status: number
+  response: string
+  created_at: string
 }

@@ -23,7 +23,7 @@ interface WireError {
 /** The only place that writes Segment's error envelope `{"errors":[…]}`. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const api = toApiError(error)
+    const api = toApiError(error, request.headers['content-type'])
     if (api === undefined) {
       request.log.error({ err: error, reqId: request.id }, 'unhandled error')
       return send(reply, { type: 'server', message: `Internal server error (request ${request.id})`, status: 500 })
@@ -51,14 +51,15 @@ function send(reply: FastifyReply, error: WireError) {
     .send(JSON.stringify({ errors: [error] }))
 }
 
-function toApiError(error: FastifyError): ApiError | undefined {
+function toApiError(error: FastifyError, contentType: string | undefined): ApiError | undefined {
   if (error instanceof ApiError) return error
   if (error.validation) return fromValidation(error)
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLargeError(BODY_LIMIT_BYTES)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new UnsupportedMediaTypeError(String(error.message.split(': ')[1] ?? 'this'))
+      // Fastify's message never names the type; the request's header does.
+      return new UnsupportedMediaTypeError(contentType?.split(';')[0]?.trim().slice(0, 100) || '(none)')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new BadRequestError('The request body is empty; send a JSON object')
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

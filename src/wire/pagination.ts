@@ -17,7 +17,8 @@ export const PaginationOutput = Type.Object({
   current: Type.String(),
   next: Type.Union([Type.String(), Type.Null()]),
   previous: Type.Union([Type.String(), Type.Null()]),
-  totalEntries: Type.Integer(),
+  /** Omitted where counting is costly (the audit trail), as Segment's docs allow. */
+  totalEntries: Type.Optional(Type.Integer()),
 })
 export type PaginationOutput = Static<typeof PaginationOutput>
 
@@ -44,11 +45,11 @@ export async function paginate<T>(
   input: PaginationInput | undefined,
   fetch: (position: Position, limit: number) => Promise<PageFetch<T>>,
   keyOf: (row: T) => string[],
-  countAll: () => Promise<number>,
+  countAll: (() => Promise<number>) | undefined,
 ): Promise<Paginated<T>> {
   const limit = input?.count ?? DEFAULT_PAGE_SIZE
   const position: Position = input?.cursor ? codec.decode(list, input.cursor) : { direction: 'after', key: null }
-  const [{ rows, hasMore }, totalEntries] = await Promise.all([fetch(position, limit), countAll()])
+  const [{ rows, hasMore }, totalEntries] = await Promise.all([fetch(position, limit), countAll?.()])
   const first = rows[0]
   const last = rows[rows.length - 1]
   const cursor = (p: Position) => codec.encode(list, p)
@@ -61,7 +62,7 @@ export async function paginate<T>(
     previous = hasMore && first ? cursor({ direction: 'before', key: keyOf(first) }) : null
     next = cursor({ direction: 'after', key: last ? keyOf(last) : (position.key as string[]) })
   }
-  return { items: rows, pagination: { current: cursor(position), next, previous, totalEntries } }
+  return { items: rows, pagination: { current: cursor(position), next, previous, ...(totalEntries === undefined ? {} : { totalEntries }) } }
 }
 
 /** The single-key Seek the store's `seekPage` takes. */

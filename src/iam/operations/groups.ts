@@ -29,7 +29,7 @@ export async function createGroup(q: Queries, workspaceId: string, name: string,
     ],
     at,
   )
-  return { ...group, member_count: 0 }
+  return { ...group, member_count: 0, invite_count: 0 }
 }
 
 export async function renameGroup(q: Queries, workspaceId: string, groupId: string, name: string, actor: Actor): Promise<GroupRow> {
@@ -51,7 +51,7 @@ export async function renameGroup(q: Queries, workspaceId: string, groupId: stri
 export async function deleteGroup(q: Queries, workspaceId: string, groupId: string, actor: Actor): Promise<void> {
   const group = await findGroup(q, workspaceId, groupId)
   await q.permissions.deleteOfSubjects('group', [group.id])
-  await q.groups.delete(group.id)
+  await q.groups.delete(workspaceId, group.id)
   await recordAudit(
     q,
     workspaceId,
@@ -103,7 +103,7 @@ export async function addEmailsToGroup(
     email_key: emailKey(email),
     created_at: at,
   }))
-  await q.invites.insertMany(newInvites)
+  await q.invites.insertMany(workspaceId, newInvites)
   const before = new Set([...(await q.groups.memberIds(group.id)), ...(await q.groups.inviteIds(group.id))])
   await q.groups.addMembers(
     workspaceId,

@@ -37,7 +37,7 @@ export async function addMembers(
     if (existing.has(key)) continue
     created.push({ id: newId(), workspace_id: workspaceId, email: person.email.trim(), email_key: key, name: person.name, created_at: at })
   }
-  await q.users.insertMany(created)
+  await q.users.insertMany(workspaceId, created)
   const accepted = created.filter((u) => invites.has(u.email_key))
   if (accepted.length > 0) {
     const acceptedInvites = accepted.map((u) => invites.get(u.email_key) as InviteRow)
@@ -113,7 +113,7 @@ export async function createInvites(q: Queries, workspaceId: string, inputs: rea
     if (!pending.has(key))
       created.push({ id: newId(), workspace_id: workspaceId, email: input.email.trim(), email_key: key, created_at: at })
   }
-  await q.invites.insertMany(created)
+  await q.invites.insertMany(workspaceId, created)
   const audit: AuditEntry[] = []
   for (const invite of created) {
     audit.push({ type: 'New Segment User Invited to Workspace', resourceId: invite.id, resourceType: 'invite', resourceName: invite.email })

@@ -16,6 +16,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('plan', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    // Row counts kept by the queries that add and remove rows, in the same transaction, as deltas
+    // (safe under concurrent writers): COUNT(*) over 100,000 users costs ~2 ms, a column read nothing.
+    .addColumn('user_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('invite_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('group_count', 'integer', (c) => c.notNull().defaultTo(0))
     .execute()
 
   await db.schema
@@ -52,6 +57,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('name_key', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('member_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('invite_count', 'integer', (c) => c.notNull().defaultTo(0))
     .addUniqueConstraint('user_groups_workspace_name', ['workspace_id', 'name_key'])
     .execute()
   await db.schema.createIndex('user_groups_workspace_id').on('user_groups').columns(['workspace_id', 'id']).execute()

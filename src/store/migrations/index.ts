@@ -1,11 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as iam from './0001-iam.js'
+import { directoryMigration } from './0002-directory.js'
 
-/** Numbered migrations, shared by every dialect. Append only. */
-const migrations: Record<string, Migration> = {
-  '0001-iam': iam,
-}
+export type Dialect = 'sqlite' | 'postgres'
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
+/** Numbered migrations, shared by every dialect (the dialect is passed only where a column type differs). Append only. */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-iam': iam,
+    '0002-directory': directoryMigration(dialect),
+  }
+  return { getMigrations: async () => migrations }
 }

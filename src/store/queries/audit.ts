@@ -55,12 +55,5 @@ export function auditQueries(db: Kysely<Database>) {
       if (!older) rows.reverse()
       return { rows, hasMore }
     },
-    async count(f: AuditFilter): Promise<number> {
-      const row = await filtered(f)
-        .clearSelect()
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
-    },
   }
 }

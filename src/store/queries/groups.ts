@@ -1,36 +1,24 @@
 import type { Kysely } from 'kysely'
+import type { Selectable } from 'kysely'
 import type { Database, UserGroupTable } from '../tables.js'
+import { bumpGroups, bumpWorkspace } from './counts.js'
 import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
-export type GroupRow = UserGroupTable & { member_count: number }
+/** memberCount counts members (users), never pending invites. */
+export type GroupRow = Selectable<UserGroupTable>
 
 export function groupQueries(db: Kysely<Database>) {
-  // memberCount counts members (users), never pending invites.
-  const withCount = () =>
-    db
-      .selectFrom('user_groups as g')
-      .select(['g.id', 'g.workspace_id', 'g.name', 'g.name_key', 'g.created_at'])
-      .select((eb) =>
-        eb
-          .selectFrom('group_members as m')
-          .select((e) => e.fn.countAll<number>().as('n'))
-          .whereRef('m.group_id', '=', 'g.id')
-          .as('member_count'),
-      )
-
-  const toGroup = (row: Omit<GroupRow, 'member_count'> & { member_count: number | null }): GroupRow => ({
-    ...row,
-    member_count: Number(row.member_count ?? 0),
-  })
+  const columns = ['id', 'workspace_id', 'name', 'name_key', 'created_at', 'member_count', 'invite_count'] as const
+  const select = () => db.selectFrom('user_groups').select(columns)
 
   return {
-    async insert(row: UserGroupTable): Promise<void> {
+    async insert(row: Omit<GroupRow, 'member_count' | 'invite_count'>): Promise<void> {
       await db.insertInto('user_groups').values(row).execute()
+      await bumpWorkspace(db, row.workspace_id, 'group_count', 1)
     },
-    async find(workspaceId: string, id: string): Promise<GroupRow | undefined> {
-      const row = await withCount().where('g.workspace_id', '=', workspaceId).where('g.id', '=', id).executeTakeFirst()
-      return row && toGroup(row)
+    find(workspaceId: string, id: string): Promise<GroupRow | undefined> {
+      return select().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
     },
     async findByNameKey(workspaceId: string, nameKey: string): Promise<{ id: string } | undefined> {
       return db
@@ -43,20 +31,16 @@ export function groupQueries(db: Kysely<Database>) {
     async rename(id: string, name: string, nameKey: string): Promise<void> {
       await db.updateTable('user_groups').set({ name, name_key: nameKey }).where('id', '=', id).execute()
     },
-    async delete(id: string): Promise<void> {
-      await db.deleteFrom('user_groups').where('id', '=', id).execute()
+    async delete(workspaceId: string, id: string): Promise<void> {
+      const res = await db.deleteFrom('user_groups').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
+      await bumpWorkspace(db, workspaceId, 'group_count', -Number(res.numDeletedRows))
     },
-    async list(workspaceId: string, seek: Seek): Promise<Rows<GroupRow>> {
-      const page = await seekPage(withCount().where('g.workspace_id', '=', workspaceId), 'g.id', seek)
-      return { rows: page.rows.map(toGroup), hasMore: page.hasMore }
+    list(workspaceId: string, seek: Seek): Promise<Rows<GroupRow>> {
+      return seekPage(select().where('workspace_id', '=', workspaceId), 'id', seek)
     },
     async count(workspaceId: string): Promise<number> {
-      const row = await db
-        .selectFrom('user_groups')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('workspace_id', '=', workspaceId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await db.selectFrom('workspaces').select('group_count').where('id', '=', workspaceId).executeTakeFirst()
+      return Number(row?.group_count ?? 0)
     },
 
     // --- members (users) ---
@@ -68,12 +52,8 @@ export function groupQueries(db: Kysely<Database>) {
       )
     },
     async countMembers(groupId: string): Promise<number> {
-      const row = await db
-        .selectFrom('group_members')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('group_id', '=', groupId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await db.selectFrom('user_groups').select('member_count').where('id', '=', groupId).executeTakeFirst()
+      return Number(row?.member_count ?? 0)
     },
     async memberIds(groupId: string): Promise<string[]> {
       const rows = await db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).execute()
@@ -81,16 +61,20 @@ export function groupQueries(db: Kysely<Database>) {
     },
     async addMembers(workspaceId: string, groupId: string, userIds: readonly string[], at: string): Promise<void> {
       for (const c of chunks(userIds)) {
-        await db
+        const added = await db
           .insertInto('group_members')
           .values(c.map((user_id) => ({ group_id: groupId, user_id, workspace_id: workspaceId, created_at: at })))
           .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+          .returning('group_id')
           .execute()
+        await bumpGroups(db, 'member_count', added.map((r) => r.group_id), 1)
       }
     },
     async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
-      for (const c of chunks(userIds))
-        await db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', c).execute()
+      for (const c of chunks(userIds)) {
+        const removed = await db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', c).returning('group_id').execute()
+        await bumpGroups(db, 'member_count', removed.map((r) => r.group_id), -1)
+      }
     },
     /** Groups a user belongs to, keyed by group id. */
     listGroupsOfUser(userId: string, seek: Seek): Promise<Rows<{ id: string; name: string }>> {
@@ -130,12 +114,8 @@ export function groupQueries(db: Kysely<Database>) {
       )
     },
     async countInvites(groupId: string): Promise<number> {
-      const row = await db
-        .selectFrom('group_invites')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('group_id', '=', groupId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await db.selectFrom('user_groups').select('invite_count').where('id', '=', groupId).executeTakeFirst()
+      return Number(row?.invite_count ?? 0)
     },
     async inviteIds(groupId: string): Promise<string[]> {
       const rows = await db.selectFrom('group_invites').select('invite_id').where('group_id', '=', groupId).execute()
@@ -143,16 +123,20 @@ export function groupQueries(db: Kysely<Database>) {
     },
     async addInvites(workspaceId: string, groupId: string, inviteIds: readonly string[], at: string): Promise<void> {
       for (const c of chunks(inviteIds)) {
-        await db
+        const added = await db
           .insertInto('group_invites')
           .values(c.map((invite_id) => ({ group_id: groupId, invite_id, workspace_id: workspaceId, created_at: at })))
           .onConflict((oc) => oc.columns(['group_id', 'invite_id']).doNothing())
+          .returning('group_id')
           .execute()
+        await bumpGroups(db, 'invite_count', added.map((r) => r.group_id), 1)
       }
     },
     async removeInvites(groupId: string, inviteIds: readonly string[]): Promise<void> {
-      for (const c of chunks(inviteIds))
-        await db.deleteFrom('group_invites').where('group_id', '=', groupId).where('invite_id', 'in', c).execute()
+      for (const c of chunks(inviteIds)) {
+        const removed = await db.deleteFrom('group_invites').where('group_id', '=', groupId).where('invite_id', 'in', c).returning('group_id').execute()
+        await bumpGroups(db, 'invite_count', removed.map((r) => r.group_id), -1)
+      }
     },
     /** Group ids each of these invites belongs to (what an accepted invite carries over). */
     groupsOfInvites(inviteIds: readonly string[]): Promise<{ group_id: string; invite_id: string }[]> {

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { auditQueries } from './audit.js'
+import { apiKeyQueries, connectionQueries } from './connections.js'
 import { groupQueries } from './groups.js'
 import { labelQueries } from './labels.js'
 import { inviteQueries, userQueries } from './members.js'
+import { metaQueries } from './meta.js'
 import { permissionQueries } from './permissions.js'
 import { tokenQueries, workspaceQueries } from './workspaces.js'
 
@@ -17,6 +19,9 @@ export function createQueries(db: Kysely<Database>) {
     permissions: permissionQueries(db),
     labels: labelQueries(db),
     audit: auditQueries(db),
+    connections: connectionQueries(db),
+    apiKeys: apiKeyQueries(db),
+    meta: metaQueries(db),
   }
 }
 

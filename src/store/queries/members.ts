@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, InviteTable, UserTable } from '../tables.js'
+import { bumpGroups, bumpWorkspace } from './counts.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
 export type UserRow = UserTable
@@ -22,8 +23,10 @@ async function inChunks<T, R>(items: readonly T[], run: (chunk: T[]) => Promise<
 /** Workspace members (users). */
 export function userQueries(db: Kysely<Database>) {
   return {
-    async insertMany(rows: UserRow[]): Promise<void> {
+    /** Inserts users of one workspace. */
+    async insertMany(workspaceId: string, rows: UserRow[]): Promise<void> {
       for (const chunk of chunks(rows)) await db.insertInto('users').values(chunk).execute()
+      await bumpWorkspace(db, workspaceId, 'user_count', rows.length)
     },
     find(workspaceId: string, id: string): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
@@ -40,15 +43,17 @@ export function userQueries(db: Kysely<Database>) {
       return seekPage(db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId), 'id', seek)
     },
     async count(workspaceId: string): Promise<number> {
-      const row = await db
-        .selectFrom('users')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('workspace_id', '=', workspaceId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await db.selectFrom('workspaces').select('user_count').where('id', '=', workspaceId).executeTakeFirst()
+      return Number(row?.user_count ?? 0)
     },
+    /** Deletes users with their group memberships, keeping every count exact. */
     async deleteMany(workspaceId: string, ids: readonly string[]): Promise<void> {
-      for (const c of chunks(ids)) await db.deleteFrom('users').where('workspace_id', '=', workspaceId).where('id', 'in', c).execute()
+      for (const c of chunks(ids)) {
+        const memberships = await db.deleteFrom('group_members').where('workspace_id', '=', workspaceId).where('user_id', 'in', c).returning('group_id').execute()
+        await bumpGroups(db, 'member_count', memberships.map((m) => m.group_id), -1)
+        const res = await db.deleteFrom('users').where('workspace_id', '=', workspaceId).where('id', 'in', c).executeTakeFirst()
+        await bumpWorkspace(db, workspaceId, 'user_count', -Number(res.numDeletedRows))
+      }
     },
   }
 }
@@ -61,8 +66,9 @@ export function inviteQueries(db: Kysely<Database>) {
         db.selectFrom('invites').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', c).execute(),
       )
     },
-    async insertMany(rows: InviteRow[]): Promise<void> {
+    async insertMany(workspaceId: string, rows: InviteRow[]): Promise<void> {
       for (const chunk of chunks(rows)) await db.insertInto('invites').values(chunk).execute()
+      await bumpWorkspace(db, workspaceId, 'invite_count', rows.length)
     },
     findByEmailKeys(workspaceId: string, keys: readonly string[]): Promise<InviteRow[]> {
       return inChunks(keys, (c) =>
@@ -73,15 +79,17 @@ export function inviteQueries(db: Kysely<Database>) {
       return seekPage(db.selectFrom('invites').selectAll().where('workspace_id', '=', workspaceId), 'id', seek)
     },
     async count(workspaceId: string): Promise<number> {
-      const row = await db
-        .selectFrom('invites')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('workspace_id', '=', workspaceId)
-        .executeTakeFirstOrThrow()
-      return Number(row.n)
+      const row = await db.selectFrom('workspaces').select('invite_count').where('id', '=', workspaceId).executeTakeFirst()
+      return Number(row?.invite_count ?? 0)
     },
+    /** Deletes invites with their group memberships, keeping every count exact. */
     async deleteMany(workspaceId: string, ids: readonly string[]): Promise<void> {
-      for (const c of chunks(ids)) await db.deleteFrom('invites').where('workspace_id', '=', workspaceId).where('id', 'in', c).execute()
+      for (const c of chunks(ids)) {
+        const memberships = await db.deleteFrom('group_invites').where('workspace_id', '=', workspaceId).where('invite_id', 'in', c).returning('group_id').execute()
+        await bumpGroups(db, 'invite_count', memberships.map((m) => m.group_id), -1)
+        const res = await db.deleteFrom('invites').where('workspace_id', '=', workspaceId).where('id', 'in', c).executeTakeFirst()
+        await bumpWorkspace(db, workspaceId, 'invite_count', -Number(res.numDeletedRows))
+      }
     },
   }
 }

@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely'
+import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { Database, Plan, TokenRole, WorkspaceTable } from '../tables.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
-export type WorkspaceRow = WorkspaceTable
+export type WorkspaceRow = Selectable<WorkspaceTable>
 
 export function workspaceQueries(db: Kysely<Database>) {
   return {
-    async insert(row: WorkspaceRow): Promise<void> {
+    async insert(row: Insertable<WorkspaceTable>): Promise<void> {
       await db.insertInto('workspaces').values(row).execute()
     },
     find(id: string): Promise<WorkspaceRow | undefined> {

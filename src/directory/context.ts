@@ -1,0 +1,48 @@
+import type { CredentialCipher } from '../auth/credentials.js'
+import type { ConnectionRow } from '../store/queries/connections.js'
+import type { Store } from '../store/store.js'
+import type { BudgetRegistry } from './budget/remote-budget.js'
+import { type RemoteStats, SegmentClient } from './connectors/segment.js'
+
+export interface DirectoryConfig {
+  /** How often each connection is synced (ms). */
+  syncIntervalMs: number
+  /** A complete run that would delete more than this share of a connection's users holds them for approval. */
+  driftThreshold: number
+  /** Sync runs in parallel (each connection runs one at a time). */
+  syncConcurrency: number
+  /** Per attempt, for remote calls. */
+  remoteTimeoutMs: number
+}
+
+export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
+  syncIntervalMs: 60 * 60 * 1000,
+  driftThreshold: 0.2,
+  syncConcurrency: 3,
+  remoteTimeoutMs: 30_000,
+}
+
+/** What every part of the directory is given. The directory reaches workspaces only through connectors. */
+export interface DirectoryContext {
+  store: Store
+  cipher: CredentialCipher
+  budgets: BudgetRegistry
+  config: DirectoryConfig
+}
+
+/** The remote client of a connection, on the shared budget of its remote workspace. */
+export function clientFor(
+  ctx: DirectoryContext,
+  connection: Pick<ConnectionRow, 'base_url' | 'remote_workspace_id' | 'token_ciphertext'>,
+  options: { priority: number; stats?: RemoteStats; onPage?: (path: string, items: number) => void },
+): SegmentClient {
+  return new SegmentClient({
+    baseUrl: connection.base_url,
+    token: ctx.cipher.open(connection.token_ciphertext),
+    budget: ctx.budgets.for(`${connection.base_url}#${connection.remote_workspace_id}`),
+    timeoutMs: ctx.config.remoteTimeoutMs,
+    priority: options.priority,
+    ...(options.stats ? { stats: options.stats } : {}),
+    ...(options.onPage ? { onPage: options.onPage } : {}),
+  })
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import * as errors from '../src/errors.js'
+
+const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
+const rows = [...doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| `([\w-]+)` \|/gm)].map(([, name, status, type]) => ({ name, status: Number(status), type }))
+
+describe('docs/errors.md', () => {
+  it('lists exactly the error classes of src/errors.ts', () => {
+    const classes = Object.entries(errors)
+      .filter(([, value]) => typeof value === 'function' && value.prototype instanceof errors.ApiError)
+      .map(([name]) => name)
+    expect(rows.map((r) => r.name).sort()).toEqual(classes.sort())
+  })
+
+  it('gives each class the status and type it really answers with', () => {
+    const samples: errors.ApiError[] = [
+      new errors.BadRequestError('x'),
+      new errors.PlanError('x', 'team'),
+      new errors.UnauthorizedError(),
+      new errors.ForbiddenError(),
+      new errors.NotFoundError('x'),
+      new errors.ConflictError('x'),
+      new errors.PayloadTooLargeError(1),
+      new errors.UnsupportedMediaTypeError('text/plain'),
+      new errors.ValidationError('x'),
+      new errors.RateLimitError({ remainingPoints: 0, msBeforeNext: 1, consumedPoints: 1 }),
+      new errors.UnavailableError(),
+    ]
+    expect(samples).toHaveLength(rows.length)
+    for (const error of samples) {
+      const row = rows.find((r) => r.name === error.constructor.name)
+      expect(row, error.constructor.name).toBeDefined()
+      expect({ status: error.status, type: error.type }).toEqual({ status: row?.status, type: row?.type })
+    }
+  })
+})
