@@ -1,13 +1,15 @@
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { FaultRegistry, injectFaults } from './admin/faults.js'
 import { adminRoutes } from './admin/routes.js'
 import { requireWorkspaceToken } from './auth/authenticate.js'
+import type { DirectoryContext } from './directory/context.js'
+import { directoryRoutes } from './directory/routes/index.js'
 import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
 import { workspaceRoutes } from './iam/routes/workspace.js'
-import type { DirectoryContext } from './directory/context.js'
 import type { Store } from './store/store.js'
 import { CursorCodec } from './wire/cursor.js'
 import { BODY_LIMIT_BYTES, registerErrorHandling } from './wire/error-handler.js'
@@ -26,7 +28,7 @@ export interface AppDeps {
 export const VERSION = '0.1.0'
 
 /** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
-export async function buildApp({ store, rateLimits, adminKey, logLevel }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, directory, rateLimits, adminKey, logLevel }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: logLevel,
@@ -57,18 +59,22 @@ export async function buildApp({ store, rateLimits, adminKey, logLevel }: AppDep
   })
 
   const cursors = new CursorCodec(store.secret)
+  // Per process, not in the store: see src/admin/faults.ts.
+  const faults = new FaultRegistry()
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (api) => {
     requireWorkspaceToken(api, store, rateLimits)
+    injectFaults(api, faults)
     const deps = { store, cursors }
     await api.register(workspaceRoutes, deps)
     await api.register(userRoutes, deps)
     await api.register(inviteRoutes, deps)
     await api.register(groupRoutes, deps)
   })
-  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey })
+  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults })
+  await app.register(directoryRoutes, { prefix: '/directory', ...directory })
   return app
 }

@@ -67,8 +67,18 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     directory: {
       ...DEFAULT_DIRECTORY_CONFIG,
       syncIntervalMs:
-        integer('--sync-interval', flags.syncInterval ?? env.GATEHOUSE_SYNC_INTERVAL, DEFAULT_DIRECTORY_CONFIG.syncIntervalMs / 1000, 1, 7 * 86400) * 1000,
-      driftThreshold: ratio('--drift-threshold', flags.driftThreshold ?? env.GATEHOUSE_DRIFT_THRESHOLD, DEFAULT_DIRECTORY_CONFIG.driftThreshold),
+        integer(
+          '--sync-interval',
+          flags.syncInterval ?? env.GATEHOUSE_SYNC_INTERVAL,
+          DEFAULT_DIRECTORY_CONFIG.syncIntervalMs / 1000,
+          1,
+          7 * 86400,
+        ) * 1000,
+      driftThreshold: ratio(
+        '--drift-threshold',
+        flags.driftThreshold ?? env.GATEHOUSE_DRIFT_THRESHOLD,
+        DEFAULT_DIRECTORY_CONFIG.driftThreshold,
+      ),
     },
   }
 }
@@ -84,7 +94,8 @@ export function keyConfig(db: string | undefined, keyFileFlag: string | undefine
 function ratio(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback
   const n = Number(raw)
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${name} must be a fraction above 0 and at most 1 (0.2 = 20%), got ${raw}`)
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new ConfigError(`${name} must be a fraction above 0 and at most 1 (0.2 = 20%), got ${raw}`)
   return n
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
+import type { ServeConfig } from './config.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
 import type { DirectoryContext } from './directory/context.js'
-import type { ServeConfig } from './config.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/store.js'
@@ -26,7 +26,13 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     await store.close()
     throw error
   }
-  const app = await buildApp({ store, directory, rateLimits: new RateLimits(config.rateLimits), adminKey: config.adminKey, logLevel: config.logLevel })
+  const app = await buildApp({
+    store,
+    directory,
+    rateLimits: new RateLimits(config.rateLimits),
+    adminKey: config.adminKey,
+    logLevel: config.logLevel,
+  })
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
@@ -47,7 +53,10 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
 }
 
 /** Loads the credential key, checks it against the store, and builds what the directory runs on. */
-export async function openDirectory(store: Store, config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory'>): Promise<DirectoryContext> {
+export async function openDirectory(
+  store: Store,
+  config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory'>,
+): Promise<DirectoryContext> {
   const cipher = CredentialCipher.load({ secretKey: config.secretKey, keyFile: config.keyFile })
   await verifyKey(cipher, {
     read: () => store.read((q) => q.meta.get('key_check')),

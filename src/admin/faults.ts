@@ -99,7 +99,10 @@ export class FaultRegistry {
       const route = spec.route.replace(/\{(\w+)\}/g, ':$1')
       // A typo would otherwise make a fault that silently never fires.
       if (!this.routes.has(route))
-        throw new ValidationError(`route ${spec.route} is not a Public API route pattern; known: ${[...this.routes].sort().join(', ')}`, 'route')
+        throw new ValidationError(
+          `route ${spec.route} is not a Public API route pattern; known: ${[...this.routes].sort().join(', ')}`,
+          'route',
+        )
       stored.route = route
     }
     if (spec.fault === 'error') stored.status = spec.status ?? 500
@@ -201,7 +204,12 @@ export function injectFaults(api: FastifyInstance, faults: FaultRegistry): void 
       case 'rate-limit': {
         // The same error class as a real 429, so the error handler writes the same body and headers.
         const { msBeforeNext, consumedPoints } = injection
-        throw new RateLimitErrorWithReset({ remainingPoints: 0, msBeforeNext, consumedPoints, resetAt: new Date(Date.now() + msBeforeNext) })
+        throw new RateLimitErrorWithReset({
+          remainingPoints: 0,
+          msBeforeNext,
+          consumedPoints,
+          resetAt: new Date(Date.now() + msBeforeNext),
+        })
       }
     }
   })

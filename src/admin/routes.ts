@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { bearerToken, secretsEqual } from '../auth/secrets.js'
+import { createApiKey } from '../directory/api-keys.js'
 import { ApiError, NotFoundError, UnauthorizedError } from '../errors.js'
 import { OPERATOR } from '../iam/audit.js'
 import { addMembers } from '../iam/operations/members.js'
@@ -12,12 +13,16 @@ import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
 import type { CursorCodec } from '../wire/cursor.js'
 import { PageQuery, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
+import { faultRoutes } from './fault-routes.js'
+import type { FaultRegistry } from './faults.js'
 
 export interface AdminDeps {
   store: Store
   cursors: CursorCodec
   /** Undefined: the operator API is disabled. */
   adminKey: string | undefined
+  /** Faults injected into the Public API; `/admin/faults` manages them. */
+  faults: FaultRegistry
 }
 
 const Plan = Type.Union([Type.Literal('business'), Type.Literal('team'), Type.Literal('free')])
@@ -67,13 +72,15 @@ async function findWorkspace(q: Queries, ref: string) {
 }
 
 /** The operator API: creates workspaces, tokens and members. Same envelopes as the Public API. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey, faults }) => {
   app.addHook('onRequest', async (req) => {
     if (adminKey === undefined)
       throw new ApiError(404, 'not-found', 'The operator API is disabled: start the server with --admin-key or GATEHOUSE_ADMIN_KEY')
     const given = bearerToken(req.headers.authorization)
     if (given === undefined || !secretsEqual(given, adminKey)) throw new UnauthorizedError('Unauthorized: a valid admin key is required')
   })
+
+  await app.register(faultRoutes, { store, faults })
 
   app.post('/workspaces', { schema: { body: CreateWorkspaceBody, response: { 201: CreateWorkspaceOutput } } }, async (req, reply) => {
     const created = await store.write((q) => createWorkspace(q, req.body))
@@ -121,6 +128,25 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
         if (!(await revokeToken(q, workspace.id, req.params.tokenId))) throw new NotFoundError(`Token ${req.params.tokenId}`, 'tokenId')
       })
       return { data: { status: 'SUCCESS' as const } }
+    },
+  )
+
+  app.post(
+    '/directory/api-keys',
+    {
+      schema: {
+        body: Type.Object({ description: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }),
+        response: {
+          201: data({
+            apiKey: Type.Object({ id: Type.String(), description: Type.String(), created_at: Type.String() }),
+            secret: Type.String(),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { key, secret } = await store.write((q) => createApiKey(q, req.body.description))
+      return reply.status(201).send({ data: { apiKey: key, secret } })
     },
   )
 

@@ -59,7 +59,10 @@ const KEY_CHECK = 'gatehouse-key-check'
  * Checks the key against the store's sealed check value (written on first use), so a wrong key gives a
  * clear startup error instead of undecryptable tokens later.
  */
-export async function verifyKey(cipher: CredentialCipher, check: { read(): Promise<string | undefined>; write(value: string): Promise<void> }): Promise<void> {
+export async function verifyKey(
+  cipher: CredentialCipher,
+  check: { read(): Promise<string | undefined>; write(value: string): Promise<void> },
+): Promise<void> {
   const sealed = await check.read()
   if (sealed === undefined) return check.write(cipher.seal(KEY_CHECK))
   let opened: string | undefined

@@ -29,10 +29,7 @@ export class RemoteBudget {
 
   /** Runs `task` when the budget allows, by priority; the task learns how long the budget made it wait. */
   schedule<T>(bucket: string, priority: number, task: (waitedMs: number) => Promise<T>): Promise<T> {
-    return this.queue.add(
-      async () => task(await this.waitFor(bucket)),
-      { priority },
-    ) as Promise<T>
+    return this.queue.add(async () => task(await this.waitFor(bucket)), { priority }) as Promise<T>
   }
 
   /** Records what the remote said about a bucket after a response. */

@@ -64,17 +64,23 @@ const WORDS = new Set(['users', 'invites', 'groups', 'group', 'roles', 'labels',
 /** Requests with the same rate-limit budget: reads share one; each write endpoint has its own. */
 export function bucketOf(method: string, path: string): string {
   if (method === 'GET') return 'read'
-  return `${method} ${path.split('/').map((s) => (s === '' || WORDS.has(s) ? s : ':id')).join('/')}`
+  return `${method} ${path
+    .split('/')
+    .map((s) => (s === '' || WORDS.has(s) ? s : ':id'))
+    .join('/')}`
 }
 
 /** Encodes a query the way the official SDK does (qs "indices" form: `a%5Bb%5D=1`, `ids%5B0%5D=x`). */
 export function encodeQuery(query: Query): string {
   const parts: string[] = []
-  const put = (key: string, value: string | number) => parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+  const put = (key: string, value: string | number) => {
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+  }
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue
-    if (Array.isArray(value)) value.forEach((v, i) => put(`${key}[${i}]`, v))
-    else put(key, value as string | number)
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) put(`${key}[${i}]`, v)
+    } else put(key, value as string | number)
   }
   return parts.join('&')
 }
@@ -166,11 +172,13 @@ export class SegmentClient {
     let totalEntries: number | undefined
     const seen = new Set<string>()
     for (;;) {
-      const body = await this.request<{ data: Record<string, unknown> & { pagination?: { next?: string | null; totalEntries?: number } } }>({
-        method: 'GET',
-        path,
-        query: { 'pagination[count]': pageSize, ...(cursor ? { 'pagination[cursor]': cursor } : {}) },
-      })
+      const body = await this.request<{ data: Record<string, unknown> & { pagination?: { next?: string | null; totalEntries?: number } } }>(
+        {
+          method: 'GET',
+          path,
+          query: { 'pagination[count]': pageSize, ...(cursor ? { 'pagination[cursor]': cursor } : {}) },
+        },
+      )
       this.stats.pages++
       const page = (body?.data?.[key] ?? []) as T[]
       items.push(...page)

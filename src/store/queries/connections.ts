@@ -53,10 +53,20 @@ export function apiKeyQueries(db: Kysely<Database>) {
       await db.insertInto('dir_api_keys').values(row).execute()
     },
     findActiveByHash(secretHash: string) {
-      return db.selectFrom('dir_api_keys').select(['id', 'description']).where('secret_hash', '=', secretHash).where('revoked_at', 'is', null).executeTakeFirst()
+      return db
+        .selectFrom('dir_api_keys')
+        .select(['id', 'description'])
+        .where('secret_hash', '=', secretHash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
     },
     async revoke(id: string, at: string): Promise<boolean> {
-      const res = await db.updateTable('dir_api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      const res = await db
+        .updateTable('dir_api_keys')
+        .set({ revoked_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
       return Number(res.numUpdatedRows) > 0
     },
     list() {

@@ -20,7 +20,12 @@ export async function bumpWorkspace(
 }
 
 /** Applies one delta per group, from the group ids of the rows inserted or deleted (one entry per row). */
-export async function bumpGroups(db: Kysely<Database>, column: 'member_count' | 'invite_count', groupIds: readonly string[], sign: 1 | -1): Promise<void> {
+export async function bumpGroups(
+  db: Kysely<Database>,
+  column: 'member_count' | 'invite_count',
+  groupIds: readonly string[],
+  sign: 1 | -1,
+): Promise<void> {
   const deltas = new Map<string, number>()
   for (const id of groupIds) deltas.set(id, (deltas.get(id) ?? 0) + sign)
   for (const [id, delta] of deltas) {

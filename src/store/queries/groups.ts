@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely'
-import type { Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { Database, UserGroupTable } from '../tables.js'
 import { bumpGroups, bumpWorkspace } from './counts.js'
 import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
@@ -67,13 +66,28 @@ export function groupQueries(db: Kysely<Database>) {
           .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
           .returning('group_id')
           .execute()
-        await bumpGroups(db, 'member_count', added.map((r) => r.group_id), 1)
+        await bumpGroups(
+          db,
+          'member_count',
+          added.map((r) => r.group_id),
+          1,
+        )
       }
     },
     async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
       for (const c of chunks(userIds)) {
-        const removed = await db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', 'in', c).returning('group_id').execute()
-        await bumpGroups(db, 'member_count', removed.map((r) => r.group_id), -1)
+        const removed = await db
+          .deleteFrom('group_members')
+          .where('group_id', '=', groupId)
+          .where('user_id', 'in', c)
+          .returning('group_id')
+          .execute()
+        await bumpGroups(
+          db,
+          'member_count',
+          removed.map((r) => r.group_id),
+          -1,
+        )
       }
     },
     /** Groups a user belongs to, keyed by group id. */
@@ -129,13 +143,28 @@ export function groupQueries(db: Kysely<Database>) {
           .onConflict((oc) => oc.columns(['group_id', 'invite_id']).doNothing())
           .returning('group_id')
           .execute()
-        await bumpGroups(db, 'invite_count', added.map((r) => r.group_id), 1)
+        await bumpGroups(
+          db,
+          'invite_count',
+          added.map((r) => r.group_id),
+          1,
+        )
       }
     },
     async removeInvites(groupId: string, inviteIds: readonly string[]): Promise<void> {
       for (const c of chunks(inviteIds)) {
-        const removed = await db.deleteFrom('group_invites').where('group_id', '=', groupId).where('invite_id', 'in', c).returning('group_id').execute()
-        await bumpGroups(db, 'invite_count', removed.map((r) => r.group_id), -1)
+        const removed = await db
+          .deleteFrom('group_invites')
+          .where('group_id', '=', groupId)
+          .where('invite_id', 'in', c)
+          .returning('group_id')
+          .execute()
+        await bumpGroups(
+          db,
+          'invite_count',
+          removed.map((r) => r.group_id),
+          -1,
+        )
       }
     },
     /** Group ids each of these invites belongs to (what an accepted invite carries over). */

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { bearerToken, hashSecret } from '../../auth/secrets.js'
+import { UnauthorizedError } from '../../errors.js'
+import type { DirectoryContext } from '../context.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The directory API key that made the request. */
+    apiKeyId: string
+  }
+}
+
+/**
+ * The directory API under /directory: every route needs a directory API key (`ghk_…`, stored hashed),
+ * which is not a workspace token. Route files register below, one per resource.
+ */
+export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = async (app, ctx) => {
+  app.decorateRequest('apiKeyId', '')
+  app.addHook('onRequest', async (req) => {
+    const secret = bearerToken(req.headers.authorization)
+    const key = secret === undefined ? undefined : await ctx.store.read((q) => q.apiKeys.findActiveByHash(hashSecret(secret)))
+    if (key === undefined) throw new UnauthorizedError('Unauthorized: a valid directory API key is required')
+    req.apiKeyId = key.id
+  })
+}
