@@ -12,7 +12,14 @@ import { userRoutes } from './iam/routes/users.js'
 import { workspaceRoutes } from './iam/routes/workspace.js'
 import type { Store } from './store/store.js'
 import { CursorCodec } from './wire/cursor.js'
-import { BODY_LIMIT_BYTES, registerErrorHandling } from './wire/error-handler.js'
+import {
+  BODY_LIMIT_BYTES,
+  clientErrorHandler,
+  frameworkErrors,
+  HEADER_LIMIT_BYTES,
+  MAX_PARAM_LENGTH,
+  registerErrorHandling,
+} from './wire/error-handler.js'
 import { parseQuery } from './wire/query.js'
 import type { RateLimits } from './wire/rate-limit.js'
 import { validatorCompiler } from './wire/validation.js'
@@ -36,14 +43,22 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
       redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    http: { maxHeaderSize: HEADER_LIMIT_BYTES },
+    frameworkErrors,
+    clientErrorHandler,
     return503OnClosing: true,
     // The SDK doubles the slash when a basePath ends in '/'; serve `//groups` as `/groups`.
-    routerOptions: { maxParamLength: 1000, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
-  // Segment's versioned media types are JSON too.
-  app.addContentTypeParser(/^application\/vnd\.segment\.[\w.-]+\+json/, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  // An empty JSON body (a DELETE sent with `Content-Type: application/json`, as hand-written scripts do)
+  // reads as no body; validation then says what is missing. Segment's versioned media types are JSON too.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  for (const type of ['application/json', /^application\/vnd\.segment\.[\w.-]+\+json/]) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : parseJson(req, body as string, done)))
+  }
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands the string to the
   // validator and a text/plain POST gets a 422 instead of the 415 it deserves.
   app.removeContentTypeParser('text/plain')

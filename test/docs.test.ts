@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest'
 import * as errors from '../src/errors.js'
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
-const rows = [...doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| `([\w-]+)` \|/gm)].map(([, name, status, type]) => ({ name, status: Number(status), type }))
+const rows = [...doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| `([\w-]+)` \|/gm)].map(([, name, status, type]) => ({
+  name,
+  status: Number(status),
+  type,
+}))
 
 describe('docs/errors.md', () => {
   it('lists exactly the error classes of src/errors.ts', () => {

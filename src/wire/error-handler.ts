@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   ApiError,
   BadRequestError,
@@ -11,6 +13,12 @@ import {
 import { RateLimitErrorWithReset, rateLimitHeaders } from './rate-limit.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
+/**
+ * Request line plus headers. Node's 16 KiB default is too small for the SDK's bulk deletes: 1000
+ * ids go out as `userIds%5B999%5D=<27 chars>`, about 44 KiB of query string.
+ */
+export const HEADER_LIMIT_BYTES = 256 * 1024
+export const MAX_PARAM_LENGTH = 1000
 
 interface WireError {
   type: string
@@ -42,6 +50,38 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const e = new NotFoundError(`Route ${request.method} ${request.url.split('?')[0]}`)
     return send(reply, { type: e.type, message: e.message, status: e.status })
   })
+}
+
+/** Fastify's router errors (bad percent-encoding, an over-long path parameter) in the envelope, not Fastify's own shape. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  let api: ApiError
+  if (error.code === 'FST_ERR_BAD_URL') api = new BadRequestError('The URL is not valid: check its percent-encoding')
+  else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') api = new ValidationError(`A path parameter exceeds ${MAX_PARAM_LENGTH} characters`)
+  else {
+    request.log.error({ err: error, reqId: request.id }, 'unhandled framework error')
+    api = new ApiError(500, 'server', `Internal server error (request ${request.id})`)
+  }
+  void send(reply, { type: api.type, message: api.message, status: api.status })
+}
+
+/**
+ * Errors Node raises before Fastify sees a request (headers too large, malformed HTTP) still answer
+ * in the envelope, so the SDK's unwrap() reads `errors[0]` instead of failing on Fastify's own shape.
+ */
+export function clientErrorHandler(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `The request line and headers exceed ${HEADER_LIMIT_BYTES} bytes`]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request did not arrive in time']
+        : [400, 'The request is not valid HTTP']
+  const body = JSON.stringify({ errors: [{ type: 'bad-request', message, status }] })
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    )
+  socket.destroy(error)
 }
 
 function send(reply: FastifyReply, error: WireError) {
@@ -86,6 +126,7 @@ function fromValidation(error: FastifyError): ValidationError {
   let message: string
   if (typeof params.additionalProperty === 'string') message = `${field} is not a known field`
   else if (typeof params.missingProperty === 'string') message = `${field} is required`
+  else if (field === 'body' && first.keyword === 'type') message = 'body must be a JSON object'
   else message = `${field} ${first.message ?? 'is invalid'}`
   return new ValidationError(message, field)
 }

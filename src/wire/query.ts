@@ -55,19 +55,27 @@ function splitKey(key: string): string[] | undefined {
 
 function insert(node: Node, path: string[], value: string): void {
   const [head, ...rest] = path as [string, ...string[]]
+  const existing = node.get(head)
   if (rest.length === 0 || (rest.length === 1 && rest[0] === '')) {
-    const existing = node.get(head)
     if (Array.isArray(existing)) existing.push(value)
     else if (existing === undefined) node.set(head, [value])
-    // a scalar and an object under one key: the object wins, the scalar is dropped
+    else existing.set(String(nextIndex(existing)), [value]) // `a[0]=x&a=y`: y joins the list
     return
   }
-  let child = node.get(head)
+  let child = existing
   if (child === undefined || Array.isArray(child)) {
     child = new Map()
+    // `a=x&a[1]=y`: the plain values become the first items, so nothing is dropped.
+    if (Array.isArray(existing)) existing.forEach((v, i) => (child as Node).set(String(i), [v]))
     node.set(head, child)
   }
   insert(child, rest, value)
+}
+
+function nextIndex(node: Node): number {
+  let max = -1
+  for (const k of node.keys()) if (INDEX.test(k)) max = Math.max(max, Number(k))
+  return max + 1
 }
 
 const INDEX = /^(0|[1-9]\d{0,5})$/

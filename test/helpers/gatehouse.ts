@@ -100,13 +100,21 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
     admin,
     async workspace({ plan = 'business', name } = {}) {
       const slug = `ws-${process.pid}-${++slugCounter}-${Math.random().toString(36).slice(2, 8)}`
-      const res = await admin.post('/admin/workspaces', { name: name ?? `Workspace ${slug}`, slug, ownerEmail: `owner@${slug}.example`, ownerName: 'Owner', plan })
+      const res = await admin.post('/admin/workspaces', {
+        name: name ?? `Workspace ${slug}`,
+        slug,
+        ownerEmail: `owner@${slug}.example`,
+        ownerName: 'Owner',
+        plan,
+      })
       if (res.status !== 201) throw new Error(`workspace create failed: ${res.status} ${res.text}`)
       const { workspace, token, owner } = res.body.data
       return { ...workspace, token, owner, http: new HttpClient(server.url, token) }
     },
     async addUsers(workspace, emails) {
-      const res = await admin.post(`/admin/workspaces/${workspace.id}/users`, { users: emails.map((email) => ({ email, name: email.split('@')[0] })) })
+      const res = await admin.post(`/admin/workspaces/${workspace.id}/users`, {
+        users: emails.map((email) => ({ email, name: email.split('@')[0] })),
+      })
       if (res.status !== 201) throw new Error(`add users failed: ${res.status} ${res.text}`)
       return res.body.data.users
     },
