@@ -235,7 +235,9 @@ describe('error envelopes', () => {
   })
 
   it('accepts a DELETE that sends Content-Type: application/json with no body', async () => {
-    const res = await ws.http.request('DELETE', `/invites?emails.0=${encodeURIComponent('nobody@example.com')}`, undefined, { 'content-type': 'application/json' })
+    const res = await ws.http.request('DELETE', `/invites?emails.0=${encodeURIComponent('nobody@example.com')}`, undefined, {
+      'content-type': 'application/json',
+    })
     expectEnvelope(res, 404, 'not-found')
   })
 
