@@ -1,12 +1,18 @@
 import { defineConfig } from 'vitest/config'
 
+// One suite, two stores: the HTTP-level suites run on SQLite and again on PostgreSQL (a random schema per
+// server, dropped after). Suites about the SQLite file itself (restart, CLI on --db) run on SQLite only.
+const onBothStores = ['test/iam/**/*.test.ts', 'test/wire/**/*.test.ts', 'test/admin/**/*.test.ts', 'test/directory/**/*.test.ts']
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: suites that start servers and child processes run two at a time.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { GATEHOUSE_TEST_STORE: 'sqlite' } } },
+      { extends: true, test: { name: 'postgres', include: onBothStores, env: { GATEHOUSE_TEST_STORE: 'postgres' } } },
+    ],
   },
 })

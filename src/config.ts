@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
+import type { StoreConfig } from './store/open.js'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './wire/rate-limit.js'
 
 /** One typed config, from flags first, then GATEHOUSE_* environment variables, then defaults. */
@@ -7,6 +8,8 @@ export interface ServeConfig {
   host: string
   port: number
   db: string
+  /** PostgreSQL instead of the SQLite file: `postgres://…` (flag --database-url, env DATABASE_URL). */
+  databaseUrl: string | undefined
   adminKey: string | undefined
   rateLimits: RateLimitConfig
   logLevel: string
@@ -22,6 +25,7 @@ export interface ServeFlags {
   host?: string
   port?: string
   db?: string
+  databaseUrl?: string
   adminKey?: string
   rateLimit?: string
   writeRateLimit?: string
@@ -40,6 +44,18 @@ export function dbPath(flag: string | undefined, env: NodeJS.ProcessEnv = proces
   return flag ?? env.GATEHOUSE_DB ?? DEFAULT_DB
 }
 
+export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = flag ?? env.DATABASE_URL ?? env.GATEHOUSE_DATABASE_URL
+  if (url === undefined || url === '') return undefined
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('--database-url must be a postgres:// URL')
+  return url
+}
+
+/** Where the store lives: PostgreSQL when a URL is given, else the SQLite file. */
+export function storeConfig(config: { db: string; databaseUrl: string | undefined }): StoreConfig {
+  return config.databaseUrl ? { postgresUrl: config.databaseUrl } : { sqliteFile: config.db }
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const rateLimit = flags.rateLimit ?? env.GATEHOUSE_RATE_LIMIT
   const off = rateLimit === 'off'
@@ -49,6 +65,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     host: flags.host ?? env.GATEHOUSE_HOST ?? '127.0.0.1',
     port: integer('--port', flags.port ?? env.GATEHOUSE_PORT, 4100, 0, 65535),
     db: dbPath(flags.db, env),
+    databaseUrl: databaseUrl(flags.databaseUrl, env),
     adminKey: adminKey || undefined,
     rateLimits: {
       enabled: !off,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
-import type { ServeConfig } from './config.js'
+import { type ServeConfig, storeConfig } from './config.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
 import type { DirectoryContext } from './directory/context.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
@@ -18,7 +18,7 @@ export interface RunningServer {
 
 /** Opens the store, seeds the demo workspace on first start, and listens. */
 export async function startServer(config: ServeConfig, print: (line: string) => void = console.log): Promise<RunningServer> {
-  const store = await openStore({ sqliteFile: config.db })
+  const store = await openStore(storeConfig(config))
   let directory: DirectoryContext
   try {
     directory = await openDirectory(store, config)
@@ -39,7 +39,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   if (config.demo) await seedDemo(store, url, print)
   print(
-    `Gatehouse ready on ${url} (SQLite ${config.db}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'})`,
+    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'})`,
   )
   let stopping: Promise<void> | undefined
   const stop = () => {

@@ -5,8 +5,13 @@ import type { Database } from './tables.js'
 /** What routes, rules and the CLI see of storage: queries inside a read or a transaction, never Kysely. */
 export interface Store {
   read<T>(work: (q: Queries) => Promise<T>): Promise<T>
-  /** Runs `work` in one transaction: every row changes, or none does. */
+  /**
+   * Runs `work` in one transaction: every row changes, or none does. `work` may run more than once (a
+   * PostgreSQL transaction that loses a serialization conflict is retried), so it must only touch the store.
+   */
   write<T>(work: (q: Queries) => Promise<T>): Promise<T>
+  /** Resolves when the database answers (readiness). */
+  ping(): Promise<void>
   /** A per-database secret (made by the first migration run), shared by every replica: signs cursors. */
   readonly secret: string
   readonly dialect: 'sqlite' | 'postgres'
@@ -19,6 +24,8 @@ export interface DialectHandle {
   readonly db: Kysely<Database>
   /** Runs `work` inside one write transaction on one connection. */
   transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  /** Resolves when the database answers. */
+  ping(): Promise<void>
   destroy(): Promise<void>
 }
 
@@ -29,6 +36,7 @@ export function createStore(handle: DialectHandle, secret: string): Store {
     dialect: handle.name,
     read: (work) => work(readQueries),
     write: (work) => handle.transaction((trx) => work(createQueries(trx))),
+    ping: () => handle.ping(),
     close: () => handle.destroy(),
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveServeConfig } from '../../src/config.js'
 import { type RunningServer, startServer } from '../../src/server.js'
+import { createTestSchema, testStore } from './postgres.js'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 
@@ -78,11 +79,14 @@ export interface StartOptions {
 export async function startGatehouse(options: StartOptions = {}): Promise<Gatehouse> {
   const dir = options.dbFile ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
   const dbFile = options.dbFile ?? join(dir as string, 'gatehouse.db')
+  // The same suites run on both stores: the vitest project sets GATEHOUSE_TEST_STORE.
+  const pgSchema = testStore() === 'postgres' && !options.dbFile ? await createTestSchema() : undefined
   const config = resolveServeConfig(
     {
       host: '127.0.0.1',
       port: '0',
       db: dbFile,
+      ...(pgSchema ? { databaseUrl: pgSchema.url } : {}),
       adminKey: ADMIN_KEY,
       rateLimit: options.rateLimit ?? 'off',
       ...(options.writeRateLimit ? { writeRateLimit: options.writeRateLimit } : {}),
@@ -120,6 +124,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
     },
     async stop() {
       await server.stop()
+      await pgSchema?.drop()
       if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }

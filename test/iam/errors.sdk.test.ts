@@ -207,8 +207,9 @@ describe('error paths through the official SDK', () => {
           }),
         ),
       ]
-      for (const call of calls) {
-        expect(await rejectionOf(call)).toEqual({
+      // Handlers attach at once: a rejection that lands before its turn must not count as unhandled.
+      for (const rejection of await Promise.all(calls.map(rejectionOf))) {
+        expect(rejection).toEqual({
           type: 'bad-request',
           message: expect.stringContaining('User Groups'),
           status: 400,

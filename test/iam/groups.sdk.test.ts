@@ -103,7 +103,8 @@ describe('iamGroups through the official SDK', () => {
         unwrap(sdk.iamGroups.replaceUsersInUserGroup('nope', { emails: ['a@example.com'] })),
         unwrap(sdk.iamGroups.removeUsersFromUserGroup('nope', ['a@example.com'])),
       ]
-      for (const call of calls) expect(await rejectionOf(call)).toMatchObject({ type: 'not-found', status: 404 })
+      // Handlers attach at once: a rejection that lands before its turn must not count as unhandled.
+      for (const rejection of await Promise.all(calls.map(rejectionOf))) expect(rejection).toMatchObject({ type: 'not-found', status: 404 })
     })
   })
 

@@ -9,6 +9,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'address to listen on (env GATEHOUSE_HOST)', undefined)
     .option('--port <port>', 'port to listen on, 0 for any free port (env GATEHOUSE_PORT; default 4100)')
     .option('--db <path>', 'SQLite file (env GATEHOUSE_DB; default ./gatehouse.db)')
+    .option('--database-url <url>', 'PostgreSQL instead of SQLite: postgres://user@host:5432/db (env DATABASE_URL)')
     .option('--admin-key <key>', 'enables the operator API under /admin (env GATEHOUSE_ADMIN_KEY)')
     .option('--rate-limit <n|off>', 'requests per minute per workspace, or off (env GATEHOUSE_RATE_LIMIT; default 600)')
     .option('--write-rate-limit <n>', 'requests per minute per workspace on each RL60 write endpoint (default 60)')

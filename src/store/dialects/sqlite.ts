@@ -35,6 +35,9 @@ export function openSqlite({ file, busyTimeoutMs = 5000 }: SqliteOptions): Diale
           throw error
         }
       }),
+    ping: async () => {
+      sqlite.prepare('select 1').get()
+    },
     destroy: () => db.destroy(),
   }
 }

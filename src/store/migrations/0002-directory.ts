@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely'
 import type { Dialect } from './index.js'
+import { keyType } from './types.js'
 
 /**
  * The directory: connections to remote workspaces, their synced users, groups, memberships and roles,
@@ -8,9 +9,10 @@ import type { Dialect } from './index.js'
 export function directoryMigration(dialect: Dialect): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
+      const key = keyType(dialect)
       await db.schema
         .createTable('dir_api_keys')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', key, (c) => c.primaryKey())
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('secret_hash', 'text', (c) => c.notNull().unique())
         .addColumn('created_at', 'text', (c) => c.notNull())
@@ -19,12 +21,12 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_connections')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', key, (c) => c.primaryKey())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('base_url', 'text', (c) => c.notNull())
         // AES-256-GCM: iv, tag and ciphertext, base64url, joined by dots. Never the token in clear.
         .addColumn('token_ciphertext', 'text', (c) => c.notNull())
-        .addColumn('remote_workspace_id', 'text', (c) => c.notNull())
+        .addColumn('remote_workspace_id', key, (c) => c.notNull())
         .addColumn('remote_workspace_slug', 'text', (c) => c.notNull())
         .addColumn('remote_workspace_name', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
@@ -32,7 +34,7 @@ export function directoryMigration(dialect: Dialect): Migration {
         .addColumn('groups_supported', 'integer', (c) => c.notNull().defaultTo(1))
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
-        .addColumn('last_sync_run_id', 'text')
+        .addColumn('last_sync_run_id', key)
         .addColumn('last_complete_sync_at', 'text')
         .addColumn('next_sync_at', 'text')
         .addUniqueConstraint('dir_connections_remote', ['base_url', 'remote_workspace_id'])
@@ -40,9 +42,9 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_users')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('connection_id', 'text', (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
-        .addColumn('remote_id', 'text')
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('connection_id', key, (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
+        .addColumn('remote_id', key)
         .addColumn('email', 'text', (c) => c.notNull())
         .addColumn('email_key', 'text', (c) => c.notNull())
         .addColumn('name', 'text')
@@ -63,9 +65,9 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_groups')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('connection_id', 'text', (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
-        .addColumn('remote_id', 'text', (c) => c.notNull())
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('connection_id', key, (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
+        .addColumn('remote_id', key, (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('member_count', 'integer', (c) => c.notNull())
         .addColumn('roles', 'text', (c) => c.notNull())
@@ -80,9 +82,9 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_memberships')
-        .addColumn('group_id', 'text', (c) => c.notNull().references('dir_groups.id').onDelete('cascade'))
-        .addColumn('user_id', 'text', (c) => c.notNull().references('dir_users.id').onDelete('cascade'))
-        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('group_id', key, (c) => c.notNull().references('dir_groups.id').onDelete('cascade'))
+        .addColumn('user_id', key, (c) => c.notNull().references('dir_users.id').onDelete('cascade'))
+        .addColumn('connection_id', key, (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('dir_memberships_pk', ['group_id', 'user_id'])
         .execute()
@@ -90,9 +92,9 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_roles')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('connection_id', 'text', (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
-        .addColumn('remote_id', 'text', (c) => c.notNull())
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('connection_id', key, (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
+        .addColumn('remote_id', key, (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('description', 'text', (c) => c.notNull())
         .addColumn('remote_data', 'text', (c) => c.notNull())
@@ -105,8 +107,8 @@ export function directoryMigration(dialect: Dialect): Migration {
 
       await db.schema
         .createTable('dir_sync_runs')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('connection_id', 'text', (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('connection_id', key, (c) => c.notNull().references('dir_connections.id').onDelete('cascade'))
         // running | succeeded | failed | held (deletions awaiting approval)
         .addColumn('state', 'text', (c) => c.notNull())
         .addColumn('trigger', 'text', (c) => c.notNull())
@@ -127,11 +129,11 @@ export function directoryMigration(dialect: Dialect): Migration {
         .addColumn('seq', dialect === 'postgres' ? sql`bigint generated always as identity primary key` : 'integer', (c) =>
           dialect === 'postgres' ? c : c.primaryKey().autoIncrement(),
         )
-        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('id', key, (c) => c.notNull().unique())
         .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('connection_id', 'text', (c) => c.notNull())
-        .addColumn('subject_id', 'text', (c) => c.notNull())
-        .addColumn('sync_run_id', 'text')
+        .addColumn('connection_id', key, (c) => c.notNull())
+        .addColumn('subject_id', key, (c) => c.notNull())
+        .addColumn('sync_run_id', key)
         .addColumn('data', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute()
@@ -139,7 +141,7 @@ export function directoryMigration(dialect: Dialect): Migration {
       await db.schema
         .createTable('dir_idempotency')
         .addColumn('key', 'text', (c) => c.notNull())
-        .addColumn('api_key_id', 'text', (c) => c.notNull())
+        .addColumn('api_key_id', key, (c) => c.notNull())
         .addColumn('request_hash', 'text', (c) => c.notNull())
         .addColumn('status', 'integer', (c) => c.notNull())
         .addColumn('response', 'text', (c) => c.notNull())

@@ -1,5 +1,5 @@
 import type { Migration, MigrationProvider } from 'kysely'
-import * as iam from './0001-iam.js'
+import { iamMigration } from './0001-iam.js'
 import { directoryMigration } from './0002-directory.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -7,7 +7,7 @@ export type Dialect = 'sqlite' | 'postgres'
 /** Numbered migrations, shared by every dialect (the dialect is passed only where a column type differs). Append only. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
-    '0001-iam': iam,
+    '0001-iam': iamMigration(dialect),
     '0002-directory': directoryMigration(dialect),
   }
   return { getMigrations: async () => migrations }
