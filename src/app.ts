@@ -6,6 +6,7 @@ import { adminRoutes } from './admin/routes.js'
 import { requireWorkspaceToken } from './auth/authenticate.js'
 import type { DirectoryContext } from './directory/context.js'
 import { directoryRoutes } from './directory/routes/index.js'
+import { UnavailableError } from './errors.js'
 import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
@@ -57,7 +58,9 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   for (const type of ['application/json', /^application\/vnd\.segment\.[\w.-]+\+json/]) {
-    app.addContentTypeParser(type, { parseAs: 'string' }, (req, body, done) => (body === '' ? done(null, undefined) : parseJson(req, body as string, done)))
+    app.addContentTypeParser(type, { parseAs: 'string' }, (req, body, done) =>
+      body === '' ? done(null, undefined) : parseJson(req, body as string, done),
+    )
   }
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands the string to the
   // validator and a text/plain POST gets a 422 instead of the 415 it deserves.
@@ -77,7 +80,19 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   // Per process, not in the store: see src/admin/faults.ts.
   const faults = new FaultRegistry()
 
+  // Liveness: the process answers. Readiness: the store answers too (a load balancer stops routing here when not).
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    try {
+      await Promise.race([
+        store.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), 2_000).unref()),
+      ])
+    } catch {
+      throw new UnavailableError('Not ready: the store is unreachable')
+    }
+    return { status: 'ready' }
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (api) => {

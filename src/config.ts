@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
 import type { StoreConfig } from './store/open.js'
+import type { RateLimitStore } from './wire/limiter-stores.js'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './wire/rate-limit.js'
 
 /** One typed config, from flags first, then GATEHOUSE_* environment variables, then defaults. */
@@ -12,6 +13,9 @@ export interface ServeConfig {
   databaseUrl: string | undefined
   adminKey: string | undefined
   rateLimits: RateLimitConfig
+  /** Where rate-limit windows live: memory (one process), or shared by replicas through Redis or PostgreSQL. */
+  rateLimitStore: RateLimitStore
+  redisUrl: string | undefined
   logLevel: string
   /** Create a demo workspace (and print its token) when the store has none. */
   demo: boolean
@@ -29,6 +33,8 @@ export interface ServeFlags {
   adminKey?: string
   rateLimit?: string
   writeRateLimit?: string
+  rateLimitStore?: string
+  redisUrl?: string
   logLevel?: string
   demo?: boolean
   secretKeyFile?: string
@@ -78,6 +84,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         1_000_000,
       ),
     },
+    ...limiterStore(flags, env),
     logLevel: flags.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
     demo: flags.demo ?? env.GATEHOUSE_DEMO !== 'false',
     ...keyConfig(flags.db, flags.secretKeyFile, env),
@@ -98,6 +105,19 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ),
     },
   }
+}
+
+/** Default: memory on SQLite (one process); on PostgreSQL, Redis when a URL is given, else PostgreSQL itself. */
+function limiterStore(flags: ServeFlags, env: NodeJS.ProcessEnv): { rateLimitStore: RateLimitStore; redisUrl: string | undefined } {
+  const redisUrl = flags.redisUrl ?? env.REDIS_URL ?? env.GATEHOUSE_REDIS_URL
+  const onPostgres = databaseUrl(flags.databaseUrl, env) !== undefined
+  const chosen = flags.rateLimitStore ?? env.GATEHOUSE_RATE_LIMIT_STORE ?? (onPostgres ? (redisUrl ? 'redis' : 'postgres') : 'memory')
+  if (chosen !== 'memory' && chosen !== 'redis' && chosen !== 'postgres')
+    throw new ConfigError(`--rate-limit-store must be memory, redis or postgres, got ${chosen}`)
+  if (chosen === 'redis' && !redisUrl) throw new ConfigError('--rate-limit-store redis needs --redis-url (env REDIS_URL)')
+  if (chosen === 'postgres' && !onPostgres) throw new ConfigError('--rate-limit-store postgres needs --database-url')
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('--redis-url must be a redis:// URL')
+  return { rateLimitStore: chosen, redisUrl: redisUrl || undefined }
 }
 
 /** Where the credential key comes from; the key file sits beside the SQLite file by default. */

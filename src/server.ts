@@ -7,6 +7,7 @@ import type { DirectoryContext } from './directory/context.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/store.js'
+import { sharedLimiters } from './wire/limiter-stores.js'
 import { RateLimits } from './wire/rate-limit.js'
 
 export interface RunningServer {
@@ -18,7 +19,8 @@ export interface RunningServer {
 
 /** Opens the store, seeds the demo workspace on first start, and listens. */
 export async function startServer(config: ServeConfig, print: (line: string) => void = console.log): Promise<RunningServer> {
-  const store = await openStore(storeConfig(config))
+  // PostgreSQL replicas never migrate on their own: `gatehouse migrate` does, once, before they start.
+  const store = await openStore(storeConfig(config), config.databaseUrl ? 'require-current' : 'auto')
   let directory: DirectoryContext
   try {
     directory = await openDirectory(store, config)
@@ -26,10 +28,14 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     await store.close()
     throw error
   }
+  const limiters = sharedLimiters(config.rateLimitStore, {
+    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    ...(store.pgPool ? { pgPool: store.pgPool } : {}),
+  })
   const app = await buildApp({
     store,
     directory,
-    rateLimits: new RateLimits(config.rateLimits),
+    rateLimits: new RateLimits(config.rateLimits, limiters.factory),
     adminKey: config.adminKey,
     logLevel: config.logLevel,
   })
@@ -45,6 +51,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const stop = () => {
     stopping ??= (async () => {
       await app.close() // stops accepting, lets in-flight requests finish
+      await limiters.close()
       await store.close()
     })()
     return stopping

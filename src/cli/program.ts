@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { VERSION } from '../app.js'
 import { ApiError } from '../errors.js'
+import { migrateCommand } from './commands/migrate.js'
 import { serveCommand } from './commands/serve.js'
 import { tokenCommand } from './commands/token.js'
 import { userCommand } from './commands/user.js'
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showSuggestionAfterError()
   program.addCommand(serveCommand())
+  program.addCommand(migrateCommand())
   program.addCommand(workspaceCommand())
   program.addCommand(tokenCommand())
   program.addCommand(userCommand())

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type pg from 'pg'
 import { createQueries, type Queries } from './queries/index.js'
 import type { Database } from './tables.js'
 
@@ -15,6 +16,8 @@ export interface Store {
   /** A per-database secret (made by the first migration run), shared by every replica: signs cursors. */
   readonly secret: string
   readonly dialect: 'sqlite' | 'postgres'
+  /** The raw PostgreSQL pool, for the one library that needs it (shared rate-limit windows). */
+  readonly pgPool: pg.Pool | undefined
   close(): Promise<void>
 }
 
@@ -22,6 +25,7 @@ export interface Store {
 export interface DialectHandle {
   readonly name: 'sqlite' | 'postgres'
   readonly db: Kysely<Database>
+  readonly pgPool?: pg.Pool
   /** Runs `work` inside one write transaction on one connection. */
   transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>
   /** Resolves when the database answers. */
@@ -34,6 +38,7 @@ export function createStore(handle: DialectHandle, secret: string): Store {
   return {
     secret,
     dialect: handle.name,
+    pgPool: handle.pgPool,
     read: (work) => work(readQueries),
     write: (work) => handle.transaction((trx) => work(createQueries(trx))),
     ping: () => handle.ping(),

@@ -84,6 +84,30 @@ export function clientErrorHandler(error: ConnectionError, socket: Socket): void
   socket.destroy(error)
 }
 
+// PostgreSQL down or restarting: connection refused/reset, admin shutdown, "cannot connect now", too many
+// connections, a pool that timed out waiting, a statement cut off by statement_timeout.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '57014',
+])
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/
+
+/** Whether an error means the store cannot be reached right now (a 503, not a 500). */
+export function isStoreUnreachable(error: { code?: string; message?: string }): boolean {
+  return (error.code !== undefined && UNREACHABLE_CODES.has(error.code)) || UNREACHABLE_MESSAGES.test(error.message ?? '')
+}
+
 function send(reply: FastifyReply, error: WireError) {
   return reply
     .status(error.status)
@@ -108,6 +132,7 @@ function toApiError(error: FastifyError, contentType: string | undefined): ApiEr
     case 'SQLITE_LOCKED':
       return new UnavailableError()
   }
+  if (isStoreUnreachable(error)) return new UnavailableError()
   if (error instanceof SyntaxError) return new BadRequestError('The request body is not valid JSON')
   const status = error.statusCode
   if (status !== undefined && status >= 400 && status < 500) return new ApiError(status, 'bad-request', error.message)

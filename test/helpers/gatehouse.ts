@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveServeConfig } from '../../src/config.js'
 import { type RunningServer, startServer } from '../../src/server.js'
+import { migrateStore } from '../../src/store/open.js'
 import { createTestSchema, testStore } from './postgres.js'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
@@ -95,6 +96,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
     },
     {},
   )
+  if (pgSchema) await migrateStore({ postgresUrl: pgSchema.url })
   const server = await startServer(config, () => {})
   const admin = new HttpClient(server.url, ADMIN_KEY)
   return {

@@ -12,6 +12,14 @@ export function serveCommand(): Command {
     .option('--database-url <url>', 'PostgreSQL instead of SQLite: postgres://user@host:5432/db (env DATABASE_URL)')
     .option('--admin-key <key>', 'enables the operator API under /admin (env GATEHOUSE_ADMIN_KEY)')
     .option('--rate-limit <n|off>', 'requests per minute per workspace, or off (env GATEHOUSE_RATE_LIMIT; default 600)')
+    .addOption(
+      new Option('--rate-limit-store <store>', 'where rate-limit windows live; redis/postgres share them across replicas').choices([
+        'memory',
+        'redis',
+        'postgres',
+      ]),
+    )
+    .option('--redis-url <url>', 'Redis for shared rate limits: redis://127.0.0.1:6379 (env REDIS_URL)')
     .option('--write-rate-limit <n>', 'requests per minute per workspace on each RL60 write endpoint (default 60)')
     .addOption(
       new Option('--log-level <level>', 'log level (env GATEHOUSE_LOG_LEVEL)').choices([
@@ -27,7 +35,7 @@ export function serveCommand(): Command {
     .option('--no-demo', 'do not create the demo workspace on first start')
     .option('--secret-key-file <path>', 'key that seals remote tokens (env GATEHOUSE_SECRET_KEY_FILE; default gatehouse.key beside the DB)')
     .option('--sync-interval <seconds>', 'how often the directory syncs each connection (env GATEHOUSE_SYNC_INTERVAL; default 3600)')
-    .option('--drift-threshold <ratio>', 'share of a connection\'s users a sync may delete before holding them for approval (default 0.2)')
+    .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
     .action(async (flags: ServeFlags) => {
       let config: ReturnType<typeof resolveServeConfig>
       try {

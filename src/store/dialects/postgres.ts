@@ -31,6 +31,7 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
   return {
     name: 'postgres',
     db,
+    pgPool: pool,
     // SERIALIZABLE gives every write transaction the all-or-nothing, no-lost-update behaviour SQLite's single
     // writer gives for free; a transaction that loses a conflict is run again from the start.
     async transaction(work) {

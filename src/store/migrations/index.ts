@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import { iamMigration } from './0001-iam.js'
 import { directoryMigration } from './0002-directory.js'
+import { rateLimitMigration } from './0003-rate-limits.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -9,6 +10,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-iam': iamMigration(dialect),
     '0002-directory': directoryMigration(dialect),
+    '0003-rate-limits': rateLimitMigration,
   }
   return { getMigrations: async () => migrations }
 }
