@@ -11,8 +11,15 @@ export default defineConfig({
     // Two cores: suites that start servers and child processes run two at a time.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { GATEHOUSE_TEST_STORE: 'sqlite' } } },
-      { extends: true, test: { name: 'postgres', include: onBothStores, env: { GATEHOUSE_TEST_STORE: 'postgres' } } },
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/scale/**'], env: { GATEHOUSE_TEST_STORE: 'sqlite' } },
+      },
+      // test/scale: several replicas on one PostgreSQL, and a database restart: PostgreSQL only.
+      {
+        extends: true,
+        test: { name: 'postgres', include: [...onBothStores, 'test/scale/**/*.test.ts'], env: { GATEHOUSE_TEST_STORE: 'postgres' } },
+      },
     ],
   },
 })

@@ -4,6 +4,7 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import {
   ApiError,
   BadRequestError,
+  ConflictError,
   NotFoundError,
   PayloadTooLargeError,
   UnavailableError,
@@ -133,6 +134,9 @@ function toApiError(error: FastifyError, contentType: string | undefined): ApiEr
       return new UnavailableError()
   }
   if (isStoreUnreachable(error)) return new UnavailableError()
+  // A uniqueness race the operation's own checks could not see (two replicas creating one slug at once).
+  if (error.code === '23505' || error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+    return new ConflictError('A conflicting change was made at the same time; read the current state and retry')
   if (error instanceof SyntaxError) return new BadRequestError('The request body is not valid JSON')
   const status = error.statusCode
   if (status !== undefined && status >= 400 && status < 500) return new ApiError(status, 'bad-request', error.message)

@@ -66,7 +66,7 @@ function insert(node: Node, path: string[], value: string): void {
   if (child === undefined || Array.isArray(child)) {
     child = new Map()
     // `a=x&a[1]=y`: the plain values become the first items, so nothing is dropped.
-    if (Array.isArray(existing)) existing.forEach((v, i) => (child as Node).set(String(i), [v]))
+    if (Array.isArray(existing)) for (const [i, v] of existing.entries()) child.set(String(i), [v])
     node.set(head, child)
   }
   insert(child, rest, value)

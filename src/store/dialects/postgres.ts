@@ -14,7 +14,8 @@ export interface PostgresOptions {
 }
 
 const RETRYABLE = new Set(['40001', '40P01']) // serialization failure, deadlock
-const MAX_ATTEMPTS = 12
+// Enough for 50 writers on one row: each round at least one of them commits.
+const MAX_ATTEMPTS = 60
 
 export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, schema }: PostgresOptions): DialectHandle {
   const pool = new pg.Pool({
@@ -44,7 +45,8 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
         } catch (error) {
           const code = (error as { code?: string }).code
           if (code === undefined || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
+          // Full jitter, growing to 200 ms: contenders spread out instead of colliding again in step.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)))
         }
       }
     },
