@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely'
 import { iamMigration } from './0001-iam.js'
 import { directoryMigration } from './0002-directory.js'
 import { rateLimitMigration } from './0003-rate-limits.js'
+import { auditTypeIndexMigration } from './0004-audit-type-index.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -11,6 +12,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0001-iam': iamMigration(dialect),
     '0002-directory': directoryMigration(dialect),
     '0003-rate-limits': rateLimitMigration,
+    '0004-audit-type-index': auditTypeIndexMigration,
   }
   return { getMigrations: async () => migrations }
 }
