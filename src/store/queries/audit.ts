@@ -42,7 +42,9 @@ export function auditQueries(db: Kysely<Database>) {
       if (seek.key !== null) {
         const [ts, id] = seek.key
         const cmp = older ? '<' : '>'
-        q = q.where((eb) => eb.or([eb('timestamp', cmp, ts), eb.and([eb('timestamp', '=', ts), eb('id', cmp, id)])]))
+        // A row-value comparison, not `ts < x OR (ts = x AND id < y)`: PostgreSQL turns the tuple into an index
+        // range bound, where the OR form scans from the newest event (935 ms vs 0.1 ms, 10M events deep).
+        q = q.where((eb) => eb(eb.refTuple('timestamp', 'id'), cmp, eb.tuple(ts, id)))
       }
       const dir = older ? 'desc' : 'asc'
       const rows = await q
