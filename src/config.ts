@@ -23,6 +23,8 @@ export interface ServeConfig {
   secretKey: string | undefined
   keyFile: string
   directory: DirectoryConfig
+  /** Sync every connection on its interval in this process (off: only syncs started through the API or CLI). */
+  syncScheduler: boolean
 }
 
 export interface ServeFlags {
@@ -40,6 +42,7 @@ export interface ServeFlags {
   secretKeyFile?: string
   syncInterval?: string
   driftThreshold?: string
+  syncScheduler?: boolean
 }
 
 export class ConfigError extends Error {}
@@ -104,6 +107,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         DEFAULT_DIRECTORY_CONFIG.driftThreshold,
       ),
     },
+    syncScheduler: flags.syncScheduler ?? env.GATEHOUSE_SYNC_SCHEDULER !== 'off',
   }
 }
 

@@ -4,6 +4,7 @@ import { CredentialCipher, verifyKey } from './auth/credentials.js'
 import { type ServeConfig, storeConfig } from './config.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
 import type { DirectoryContext } from './directory/context.js'
+import { schedulerFor } from './directory/sync/scheduler.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/store.js'
@@ -13,6 +14,8 @@ import { RateLimits } from './wire/rate-limit.js'
 export interface RunningServer {
   app: FastifyInstance
   store: Store
+  /** What the directory runs on (the sync engine, tests). */
+  directory: DirectoryContext
   url: string
   stop(): Promise<void>
 }
@@ -44,6 +47,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   if (config.demo) await seedDemo(store, url, print)
+  if (config.syncScheduler) schedulerFor(directory).start(app.log)
   print(
     `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'})`,
   )
@@ -51,12 +55,13 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const stop = () => {
     stopping ??= (async () => {
       await app.close() // stops accepting, lets in-flight requests finish
+      await schedulerFor(directory).stop() // runs in flight finish, or are recorded as failed
       await limiters.close()
       await store.close()
     })()
     return stopping
   }
-  return { app, store, url, stop }
+  return { app, store, directory, url, stop }
 }
 
 /** Loads the credential key, checks it against the store, and builds what the directory runs on. */

@@ -3,6 +3,7 @@ import { VERSION } from '../app.js'
 import { ApiError } from '../errors.js'
 import { migrateCommand } from './commands/migrate.js'
 import { serveCommand } from './commands/serve.js'
+import { syncCommand } from './commands/sync.js'
 import { tokenCommand } from './commands/token.js'
 import { userCommand } from './commands/user.js'
 import { workspaceCommand } from './commands/workspace.js'
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(workspaceCommand())
   program.addCommand(tokenCommand())
   program.addCommand(userCommand())
+  program.addCommand(syncCommand())
   // Every command and sub-command: usage errors exit 2 with one line; no help dump after them.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${str.split('\n')[0]}\n`) })

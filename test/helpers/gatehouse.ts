@@ -74,6 +74,10 @@ export interface StartOptions {
   writeRateLimit?: string
   /** Reuse a database file (restart tests). */
   dbFile?: string
+  /** Run the directory's periodic sync scheduler (off by default: tests start their syncs). */
+  syncScheduler?: boolean
+  /** The directory's sync interval, in ms (the flag's 1 s floor does not apply). */
+  syncIntervalMs?: number
 }
 
 /** Starts the real server in this process on a free port with a temporary SQLite file. */
@@ -93,9 +97,11 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       ...(options.writeRateLimit ? { writeRateLimit: options.writeRateLimit } : {}),
       logLevel: 'silent',
       demo: false,
+      syncScheduler: options.syncScheduler ?? false,
     },
     {},
   )
+  if (options.syncIntervalMs !== undefined) config.directory.syncIntervalMs = options.syncIntervalMs
   if (pgSchema) await migrateStore({ postgresUrl: pgSchema.url })
   const server = await startServer(config, () => {})
   const admin = new HttpClient(server.url, ADMIN_KEY)

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { bearerToken, hashSecret } from '../../auth/secrets.js'
 import { UnauthorizedError } from '../../errors.js'
 import type { DirectoryContext } from '../context.js'
+import { syncRoutes } from './sync.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,4 +23,6 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = asyn
     if (key === undefined) throw new UnauthorizedError('Unauthorized: a valid directory API key is required')
     req.apiKeyId = key.id
   })
+  // The options carry this plugin's own prefix: clear it, or the routes would land under /directory/directory.
+  await app.register(syncRoutes, { ...ctx, prefix: '' })
 }

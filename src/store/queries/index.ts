@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { auditQueries } from './audit.js'
 import { apiKeyQueries, connectionQueries } from './connections.js'
+import { dirSyncQueries } from './dir-sync.js'
 import { groupQueries } from './groups.js'
 import { labelQueries } from './labels.js'
 import { inviteQueries, userQueries } from './members.js'
@@ -21,6 +22,7 @@ export function createQueries(db: Kysely<Database>) {
     audit: auditQueries(db),
     connections: connectionQueries(db),
     apiKeys: apiKeyQueries(db),
+    dirSync: dirSyncQueries(db),
     meta: metaQueries(db),
   }
 }

@@ -1,0 +1,147 @@
+import cliProgress from 'cli-progress'
+import { Command } from 'commander'
+import PQueue from 'p-queue'
+import { ConfigError, resolveServeConfig } from '../../config.js'
+import type { DirectoryContext } from '../../directory/context.js'
+import { approveRun, runSync, type SyncProgress } from '../../directory/sync/run.js'
+import { presentRun } from '../../directory/sync/schemas.js'
+import { NotFoundError } from '../../errors.js'
+import { openDirectory } from '../../server.js'
+import type { ConnectionRow } from '../../store/queries/connections.js'
+import type { SyncRunRow } from '../../store/queries/dir-sync.js'
+import { dbOption, UsageError } from '../program.js'
+import { withStore } from '../store.js'
+
+/** One or more syncs failed: their lines say why; the command exits 1. */
+class SyncFailedError extends Error {}
+
+export function syncCommand(): Command {
+  const cmd = new Command('sync')
+    .description('sync connected workspaces into the directory now, in this process, with a progress bar')
+    .argument('[connection]', 'connection id, name or remote workspace slug')
+    .option('--all', 'sync every connection (those needing a new token are skipped)')
+    .addOption(dbOption())
+    .action(async (ref: string | undefined, o: { all?: boolean; db?: string }) => {
+      if (ref === undefined && !o.all) throw new UsageError('name a connection, or pass --all')
+      if (ref !== undefined && o.all) throw new UsageError('name a connection or pass --all, not both')
+      await withDirectory(o.db, async (ctx) => {
+        const all = await ctx.store.read((q) => q.connections.all())
+        const chosen = ref === undefined ? all : [findConnection(all, ref)]
+        const skipped = ref === undefined ? chosen.filter((c) => c.status === 'needs_reauth') : []
+        for (const c of skipped) process.stdout.write(`- ${label(c)}: skipped, it needs a new token (the remote answered 401)\n`)
+        const runs = await syncAll(
+          ctx,
+          chosen.filter((c) => !skipped.includes(c)),
+        )
+        if (ref === undefined && chosen.length === 0) process.stdout.write('No connections.\n')
+        const failed = runs.filter((r) => r.state === 'failed').length
+        if (failed > 0) throw new SyncFailedError(`${failed} of ${runs.length} sync${runs.length === 1 ? '' : 's'} failed`)
+      })
+    })
+  cmd
+    .command('approve')
+    .description('apply the deletions a sync run held back (the drift guard)')
+    .argument('<run>', 'sync run id')
+    .addOption(dbOption())
+    .action(async (runId: string, o: { db?: string }) => {
+      // --db may land on `sync` or on `approve`, depending on where it was typed.
+      await withDirectory(o.db ?? cmd.opts<{ db?: string }>().db, async (ctx) => {
+        const run = presentRun(await approveRun(ctx, runId))
+        process.stdout.write(
+          `Approved run ${run.id}: ${run.stats.removed.users} account${run.stats.removed.users === 1 ? '' : 's'} marked deleted, ${run.stats.removed.memberships} membership${run.stats.removed.memberships === 1 ? '' : 's'} removed.\n`,
+        )
+      })
+    })
+  return cmd
+}
+
+async function withDirectory(db: string | undefined, work: (ctx: DirectoryContext) => Promise<void>): Promise<void> {
+  let config: ReturnType<typeof resolveServeConfig>
+  try {
+    config = resolveServeConfig({ ...(db === undefined ? {} : { db }) })
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message)
+    throw error
+  }
+  await withStore(db, async (store) => work(await openDirectory(store, config)))
+}
+
+function findConnection(all: readonly ConnectionRow[], ref: string): ConnectionRow {
+  const byId = all.find((c) => c.id === ref)
+  if (byId) return byId
+  const matches = all.filter((c) => c.name === ref || c.remote_workspace_slug === ref)
+  if (matches.length > 1) throw new UsageError(`${ref} names ${matches.length} connections; use the connection id`)
+  const [match] = matches
+  if (!match) throw new NotFoundError(`Connection ${ref}`)
+  return match
+}
+
+const label = (c: ConnectionRow) => (c.name === c.remote_workspace_slug ? c.name : `${c.name} (${c.remote_workspace_slug})`)
+
+/**
+ * Runs the syncs (several connections at once, as the scheduler would) with one progress bar each on a
+ * terminal, then prints a summary line each. Bars go to stderr and only to a TTY: piped output stays clean.
+ */
+async function syncAll(ctx: DirectoryContext, connections: readonly ConnectionRow[]): Promise<SyncRunRow[]> {
+  const bars = process.stderr.isTTY
+    ? new cliProgress.MultiBar(
+        {
+          format: ' {name} |{bar}| lists {value}/{total} | pages {pages} | users {users} | 429s {rateLimited} | waited {waited}s',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined
+  const queue = new PQueue({ concurrency: Math.max(1, ctx.config.syncConcurrency) })
+  // Ctrl-C cancels the runs at their next page, so they are recorded as failed rather than left running.
+  const interrupt = new AbortController()
+  const onSigint = () => interrupt.abort(new DOMException('interrupted (SIGINT)', 'AbortError'))
+  process.once('SIGINT', onSigint)
+  const width = Math.max(...connections.map((c) => label(c).length), 1)
+  let runs: SyncRunRow[]
+  try {
+    runs = await Promise.all(
+      connections.map((connection) =>
+        queue.add(async () => {
+          const name = label(connection).padEnd(width)
+          const bar = bars?.create(5, 0, { name, pages: 0, users: 0, rateLimited: 0, waited: 0 })
+          const update = (p: SyncProgress) => {
+            bar?.setTotal(p.listsTotal)
+            bar?.update(p.listsDone, {
+              name,
+              pages: p.pages,
+              users: p.usersSeen,
+              rateLimited: p.rateLimited,
+              waited: Math.round(p.waitedMs / 1000),
+            })
+          }
+          return runSync(ctx, connection.id, { trigger: 'cli', onProgress: update, signal: interrupt.signal })
+        }),
+      ),
+    )
+  } finally {
+    bars?.stop()
+    process.removeListener('SIGINT', onSigint)
+  }
+  for (const [i, run] of runs.entries()) process.stdout.write(`${summarise(connections[i] as ConnectionRow, run)}\n`)
+  return runs
+}
+
+/** One line per run: what it saw and changed, what it cost, or why it failed. */
+export function summarise(connection: ConnectionRow, row: SyncRunRow): string {
+  const run = presentRun(row)
+  const s = run.stats
+  const name = label(connection)
+  if (run.state === 'failed') return `x ${name}: failed after ${seconds(s.durationMs)}: ${run.error}`
+  const change = (k: 'users' | 'groups' | 'memberships' | 'roles') => `${s.seen[k]} (+${s.created[k]} ~${s.updated[k]} -${s.removed[k]})`
+  const line = `${run.state === 'held' ? '!' : 'ok'} ${name}: ${run.state} in ${seconds(s.durationMs)}: users ${change('users')}, groups ${change('groups')}, memberships ${change('memberships')}, roles ${change('roles')}; ${s.requests} requests, ${s.rateLimited} rate-limited`
+  const notes: string[] = []
+  if (!run.complete) notes.push(`  incomplete, nothing removed: ${run.error}`)
+  if (run.state === 'held')
+    notes.push(`  ${s.held} deletion${s.held === 1 ? '' : 's'} held by the drift guard; apply with: gatehouse sync approve ${run.id}`)
+  return [line, ...notes].join('\n')
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`

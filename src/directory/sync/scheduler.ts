@@ -1,0 +1,157 @@
+import PQueue from 'p-queue'
+import { NotFoundError, UnavailableError } from '../../errors.js'
+import type { SyncRunRow } from '../../store/queries/dir-sync.js'
+import type { DirectoryContext } from '../context.js'
+import { beginRun, executeRun, type StartedRun, SyncConflictError } from './run.js'
+
+/** How often the scheduler looks for due connections, at most (a due check is one indexed query). */
+const MAX_TICK_MS = 30_000
+/** On stop, runs in flight get this long to finish before they are cancelled. */
+const STOP_GRACE_MS = 5_000
+/** And cancelled runs this long to record themselves as failed, before the scheduler does it for them. */
+const CANCEL_GRACE_MS = 2_000
+
+export interface SchedulerLog {
+  warn(obj: object, msg: string): void
+}
+
+interface InFlight {
+  connectionId: string
+  runId: string
+  controller: AbortController
+  done: Promise<unknown>
+}
+
+/**
+ * Runs a serve process's syncs: the periodic ones (each connection due by `next_sync_at`, several
+ * connections at once up to `syncConcurrency`) and the ones the API starts now. One run per connection
+ * at a time is enforced by the store (`beginRun`), so several processes may schedule the same database.
+ */
+export class SyncScheduler {
+  private readonly queue: PQueue
+  private readonly inFlight = new Map<string, InFlight>()
+  private readonly queued = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  private ticking: Promise<void> | undefined
+  private stopped = false
+  private log: SchedulerLog | undefined
+
+  constructor(private readonly ctx: DirectoryContext) {
+    this.queue = new PQueue({ concurrency: Math.max(1, ctx.config.syncConcurrency) })
+  }
+
+  /** Starts periodic syncs; connections never synced are due at once. */
+  start(log?: SchedulerLog): void {
+    if (this.timer || this.stopped) return
+    this.log = log
+    this.timer = setInterval(() => void this.tick(), Math.min(this.ctx.config.syncIntervalMs, MAX_TICK_MS))
+    this.timer.unref()
+    void this.tick()
+  }
+
+  /** Starts a run now, outside the periodic queue: resolves with the run once recorded; it goes on in the background. */
+  async trigger(connectionId: string, trigger = 'api'): Promise<SyncRunRow> {
+    if (this.stopped) throw new UnavailableError('The server is stopping; start the sync again once it is back')
+    const started = await beginRun(this.ctx, connectionId, { trigger })
+    this.track(started, trigger)
+    return started.run
+  }
+
+  /** One pass: queues every due connection that is not already running or queued here. */
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    this.ticking ??= (async () => {
+      const due = await this.ctx.store.read((q) => q.dirSync.dueConnections(new Date().toISOString()))
+      for (const connection of due) {
+        if (this.inFlight.has(connection.id) || this.queued.has(connection.id)) continue
+        this.queued.add(connection.id)
+        void this.queue.add(async () => {
+          this.queued.delete(connection.id)
+          if (this.stopped) return
+          let started: StartedRun
+          try {
+            started = await beginRun(this.ctx, connection.id, { trigger: 'schedule' })
+          } catch (error) {
+            // Another process runs it, or it went away or needs a token since the due check: nothing to do.
+            if (!(error instanceof SyncConflictError || error instanceof NotFoundError))
+              this.log?.warn({ err: error, connectionId: connection.id }, 'scheduled sync could not start')
+            return
+          }
+          await this.track(started, 'schedule')
+        })
+      }
+    })()
+      .catch((error) => this.log?.warn({ err: error }, 'sync scheduler pass failed'))
+      .finally(() => {
+        this.ticking = undefined
+      })
+    return this.ticking
+  }
+
+  /** Runs under way in this process, by connection id. */
+  running(): string[] {
+    return [...this.inFlight.keys()]
+  }
+
+  /**
+   * Stops scheduling; runs in flight get a grace period to finish, then are cancelled, and any still not
+   * finished are recorded as failed, so no run stays `running` after its process is gone.
+   */
+  async stop({ graceMs = STOP_GRACE_MS, cancelGraceMs = CANCEL_GRACE_MS } = {}): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    this.queue.clear()
+    await this.ticking
+    const runs = [...this.inFlight.values()]
+    if (runs.length === 0) return
+    const settle = (ms: number) => Promise.race([Promise.allSettled(runs.map((r) => r.done)), new Promise((r) => setTimeout(r, ms))])
+    await settle(graceMs)
+    for (const r of runs) r.controller.abort(new DOMException('the server is stopping', 'AbortError'))
+    await settle(cancelGraceMs)
+    const leftover = runs.filter((r) => this.inFlight.get(r.connectionId) === r).map((r) => r.runId)
+    if (leftover.length === 0) return
+    await this.ctx.store
+      .write(async (q) => {
+        const now = new Date().toISOString()
+        for (const id of leftover) {
+          const run = await q.dirSync.findRun(id)
+          if (run?.state === 'running')
+            await q.dirSync.updateRun(id, {
+              state: 'failed',
+              error: 'Stopped: the server shut down before the run finished',
+              finished_at: now,
+            })
+        }
+      })
+      .catch((error) => this.log?.warn({ err: error }, 'could not record unfinished sync runs'))
+  }
+
+  private track(started: StartedRun, trigger: string): Promise<unknown> {
+    const controller = new AbortController()
+    const connectionId = started.connection.id
+    const done = executeRun(this.ctx, started, { trigger, signal: controller.signal }).catch((error) =>
+      // executeRun records its own failures; this is the store failing under it.
+      this.log?.warn({ err: error, runId: started.run.id }, 'sync run could not record its end'),
+    )
+    const entry: InFlight = { connectionId, runId: started.run.id, controller, done }
+    this.inFlight.set(connectionId, entry)
+    void done.finally(() => {
+      if (this.inFlight.get(connectionId) === entry) this.inFlight.delete(connectionId)
+    })
+    return done
+  }
+}
+
+// Keyed by the store, not the context: Fastify hands plugins a copy of their options, so the routes' context
+// is another object than the server's, over the same store.
+const schedulers = new WeakMap<object, SyncScheduler>()
+
+/** The scheduler of a directory (one per serve process), shared by the server and the sync routes. */
+export function schedulerFor(ctx: DirectoryContext): SyncScheduler {
+  let scheduler = schedulers.get(ctx.store)
+  if (!scheduler) {
+    scheduler = new SyncScheduler(ctx)
+    schedulers.set(ctx.store, scheduler)
+  }
+  return scheduler
+}
