@@ -13,6 +13,11 @@ export interface DirectoryConfig {
   syncConcurrency: number
   /** Per attempt, for remote calls. */
   remoteTimeoutMs: number
+  /**
+   * A run may skip the full read when the remote's audit trail shows no change since the last full read
+   * and the remote's totals agree with the directory; a full read still happens at least this often.
+   */
+  fullSyncEveryMs: number
 }
 
 export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
@@ -20,6 +25,7 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   driftThreshold: 0.2,
   syncConcurrency: 3,
   remoteTimeoutMs: 30_000,
+  fullSyncEveryMs: 24 * 60 * 60 * 1000,
 }
 
 /** What every part of the directory is given. The directory reaches workspaces only through connectors. */

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 
 /** Kysely table types. Columns are snake_case; `store/queries` maps rows to wire shapes. */
 export interface Database {
@@ -169,6 +169,9 @@ export interface DirConnectionTable {
   last_sync_run_id: string | null
   last_complete_sync_at: string | null
   next_sync_at: string | null
+  /** The remote's newest audit event (`timestamp|id`) when the last complete full read began. */
+  audit_watermark: ColumnType<string | null, string | null | undefined, string | null>
+  last_full_sync_at: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export type DirUserStatus = 'active' | 'invited' | 'deleted'

@@ -42,13 +42,16 @@ describe('gatehouse sync', () => {
     expect(res.stderr).toBe('')
     expect(res.code).toBe(0)
     expect(res.stdout).toMatch(
-      /^ok cli-acme \(ws-[^)]+\): succeeded in \d+\.\ds: users 7 \(\+7 ~0 -0\), groups 2 \(\+2 ~0 -0\), memberships 5 \(\+5 ~0 -0\), roles \d+ \(\+\d+ ~0 -0\); 9 requests, 0 rate-limited\n$/,
+      /^ok cli-acme \(ws-[^)]+\): succeeded in \d+\.\ds: users 7 \(\+7 ~0 -0\), groups 2 \(\+2 ~0 -0\), memberships 5 \(\+5 ~0 -0\), roles \d+ \(\+\d+ ~0 -0\); 10 requests, 0 rate-limited\n$/,
     )
     const users = await gh.server.store.read((q) => q.dirSync.usersOf(conn.id))
     expect(users).toHaveLength(7)
 
-    // By id too, and a second time with nothing to do.
-    expect((await cli('sync', conn.id)).stdout).toMatch(/users 7 \(\+0 ~0 -0\)/)
+    // By id too, and a second time with nothing to do: the audit trail and totals show no change.
+    expect((await cli('sync', conn.id)).stdout).toMatch(/unchanged in \d+\.\ds .*; 4 requests, 0 rate-limited/)
+    // A remote change moves the audit watermark: the next run reads in full and sees it.
+    await ws.http.post('/invites', { invites: [{ email: 'late@cli.example' }] })
+    expect((await cli('sync', conn.id)).stdout).toMatch(/users 8 \(\+1 ~0 -0\)/)
   })
 
   it('holds a mass deletion and applies it with sync approve', async () => {

@@ -40,10 +40,11 @@ describe('directory sync', () => {
     expect(rows.connection.last_complete_sync_at).toBe(ra.finished_at)
     expect(rows.connection.last_sync_run_id).toBe(ra.id)
 
-    // Every list fits one page: the fewest requests the page size allows (workspace, 4 lists, 2 per group).
+    // Every list fits one page: the fewest requests the page size allows (the audit watermark, workspace,
+    // 4 lists, 2 per group).
     const s = stats(ra)
     expect(s).toMatchObject({
-      requests: 5 + 2 * 2,
+      requests: 1 + 5 + 2 * 2,
       pages: 4 + 2 * 2,
       rateLimited: 0,
       retries: 0,
@@ -52,7 +53,7 @@ describe('directory sync', () => {
       updated: { users: 0, groups: 0, memberships: 0, roles: 0 },
       removed: { users: 0, groups: 0, memberships: 0, roles: 0 },
     })
-    expect(stats(rb).requests).toBe(5 + 2 * 3)
+    expect(stats(rb).requests).toBe(1 + 5 + 2 * 3)
 
     // One event per created user, group and membership, groups and users before the memberships naming them.
     const events = await eventsOf(gh, ca.id, before)
@@ -122,6 +123,47 @@ describe('directory sync', () => {
     expect(events[3]?.body.deleted_at).toBe(third.finished_at)
     const ops_ = (await storedRows(gh, conn.id)).groups.find((g) => g.remote_id === ops)
     expect(ops_?.deleted_at).not.toBeNull()
+  })
+
+  it('skips the full read when the audit trail and totals show no change, and reads in full when either moves', async () => {
+    const ws = await gh.workspace()
+    await seedRemote(gh, ws, 'q')
+    const conn = await connect(gh, ws)
+    expect(stats(await sync(conn.id)).mode).toBe('full')
+    const quiet = await sync(conn.id)
+    // The newest audit event, then one total per list (users, invites, groups): nothing else is read.
+    expect(quiet).toMatchObject({ state: 'succeeded', complete: 1 })
+    expect(stats(quiet)).toMatchObject({ mode: 'unchanged', requests: 4 })
+
+    // A change the audit trail never saw (rows removed behind the API's back) still shows in the totals.
+    const [pending] = (await gh.server.store.read((q) => q.invites.list(ws.id, { direction: 'after', key: null, limit: 1 }))).rows
+    if (!pending) throw new Error('seedRemote made no invite')
+    await gh.server.store.write((q) => q.invites.deleteMany(ws.id, [pending.id]))
+    const caught = await sync(conn.id)
+    expect(stats(caught)).toMatchObject({ mode: 'full', removed: { users: 1 } })
+    await expectMirrors(gh, conn.id, await remoteTruth(ws))
+
+    // However quiet the trail, a full read still runs once fullSyncEveryMs has passed.
+    expect(stats(await sync(conn.id)).mode).toBe('unchanged')
+    const config = gh.server.directory.config
+    const every = config.fullSyncEveryMs
+    config.fullSyncEveryMs = 0
+    try {
+      expect(stats(await sync(conn.id)).mode).toBe('full')
+    } finally {
+      config.fullSyncEveryMs = every
+    }
+  })
+
+  it('reads in full every time when the token cannot read the audit trail (a MEMBER token)', async () => {
+    const ws = await gh.workspace()
+    await seedRemote(gh, ws, 'm')
+    const member = await gh.admin.post(`/admin/workspaces/${ws.id}/tokens`, { description: 'reader', role: 'MEMBER' })
+    const conn = await connect(gh, ws, { token: member.body.data.secret })
+    expect(stats(await sync(conn.id)).mode).toBe('full')
+    const again = await sync(conn.id)
+    expect(stats(again).mode).toBe('full')
+    expect(again.state).toBe('succeeded')
   })
 
   it('keeps the directory id when an invite is accepted remotely, as one user.updated', async () => {
@@ -321,7 +363,7 @@ describe('directory sync', () => {
     expect(run.state, run.error ?? '').toBe('succeeded')
     expect(run.complete).toBe(1)
     await expectMirrors(gh, conn.id, await remoteTruth(ws))
-    expect(stats(run)).toMatchObject({ rateLimited: 3, retries: 3, requests: 5 + 2 * 2 + 3 + 3 })
+    expect(stats(run)).toMatchObject({ rateLimited: 3, retries: 3, requests: 1 + 5 + 2 * 2 + 3 + 3 })
     expect(stats(run).waitedMs).toBeGreaterThanOrEqual(150)
   })
 
@@ -335,7 +377,7 @@ describe('directory sync', () => {
     const rows = await expectMirrors(gh, conn.id, await remoteTruth(ws))
     expect(rows.connection.groups_supported).toBe(0)
     expect(rows.groups).toEqual([])
-    expect(stats(run).requests).toBe(5)
+    expect(stats(run).requests).toBe(1 + 5)
   })
 
   it('runs one sync per connection at a time, and takes over a run whose process stopped heart-beating', async () => {

@@ -30,6 +30,8 @@ export async function connect(
     last_sync_run_id: null,
     last_complete_sync_at: null,
     next_sync_at: null,
+    audit_watermark: null,
+    last_full_sync_at: null,
   }
   await ctx.store.write((q) => q.connections.insert(row))
   return row

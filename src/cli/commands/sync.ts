@@ -135,6 +135,8 @@ export function summarise(connection: ConnectionRow, row: SyncRunRow): string {
   const s = run.stats
   const name = label(connection)
   if (run.state === 'failed') return `x ${name}: failed after ${seconds(s.durationMs)}: ${run.error}`
+  if (s.mode === 'unchanged')
+    return `ok ${name}: unchanged in ${seconds(s.durationMs)} (the remote's audit trail and list totals show no change since the last full read); ${s.requests} requests, ${s.rateLimited} rate-limited`
   const change = (k: 'users' | 'groups' | 'memberships' | 'roles') => `${s.seen[k]} (+${s.created[k]} ~${s.updated[k]} -${s.removed[k]})`
   const line = `${run.state === 'held' ? '!' : 'ok'} ${name}: ${run.state} in ${seconds(s.durationMs)}: users ${change('users')}, groups ${change('groups')}, memberships ${change('memberships')}, roles ${change('roles')}; ${s.requests} requests, ${s.rateLimited} rate-limited`
   const notes: string[] = []

@@ -9,6 +9,7 @@ import type { DirConnectionTable } from '../../store/tables.js'
 import { PRIORITY } from '../budget/remote-budget.js'
 import { emptyStats, RemoteError, type RemoteStats } from '../connectors/segment.js'
 import { clientFor, type DirectoryContext } from '../context.js'
+import { isUnchanged, readAuditWatermark } from './change-check.js'
 import { type Counts, planSync, type SyncPlan, tombstone, zeroCounts } from './plan.js'
 import { parseJson, presentMembership, presentUser, workspaceRef } from './present.js'
 import { readRemote } from './remote.js'
@@ -24,6 +25,8 @@ export interface SyncStats extends RemoteStats {
   durationMs: number
   /** When the held deletions were approved. */
   approvedAt?: string
+  /** `full`: every list was read. `unchanged`: the audit trail and the totals showed no change (see change-check.ts). */
+  mode: 'full' | 'unchanged'
 }
 
 export const emptySyncStats = (): SyncStats => ({
@@ -34,6 +37,7 @@ export const emptySyncStats = (): SyncStats => ({
   removed: zeroCounts(),
   held: 0,
   durationMs: 0,
+  mode: 'full',
 })
 
 export interface SyncProgress {
@@ -193,6 +197,21 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
         report()
       },
     })
+    // Read before the full read: a change that lands during the read moves the watermark, so the next
+    // run reads in full again.
+    const watermark = await readAuditWatermark(client)
+    const live = () => ctx.store.read((q) => q.dirSync.liveCounts(connection.id))
+    if (await isUnchanged(client, connection, watermark, live, { now: Date.now(), fullSyncEveryMs: ctx.config.fullSyncEveryMs })) {
+      const done = await finishUnchanged(ctx, started, {
+        ...emptySyncStats(),
+        ...stats,
+        mode: 'unchanged',
+        durationMs: Date.now() - startedMs,
+      })
+      progress.phase = 'done'
+      report()
+      return done
+    }
     const snapshot = await readRemote(
       client,
       {
@@ -251,6 +270,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
         removed: plan.removed,
         held: plan.pendingDeletions.length,
         durationMs: Date.now() - startedMs,
+        mode: 'full',
       }
       const done: SyncRunRow = {
         ...current,
@@ -266,6 +286,8 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
       const changes: Updateable<DirConnectionTable> = {
         last_sync_run_id: run.id,
         ...(complete ? { last_complete_sync_at: now } : {}),
+        // Only a complete run that applied everything may vouch for "no change since" to the next one.
+        ...(complete && !held ? { audit_watermark: watermark, last_full_sync_at: run.started_at } : { audit_watermark: null }),
       }
       const groupsSupported = snapshot.groupsSupported ? 1 : 0
       if (
@@ -297,6 +319,32 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
   } finally {
     clearInterval(heartbeat)
   }
+}
+
+/** Records a run that found no change without reading every list: complete, nothing written but the run. */
+async function finishUnchanged(ctx: DirectoryContext, started: StartedRun, stats: SyncStats): Promise<SyncRunRow> {
+  const { run, owner } = started
+  return ctx.store.write(async (q) => {
+    const current = await q.dirSync.findRun(run.id)
+    const conn = await q.connections.find(run.connection_id)
+    if (current?.state !== 'running' || current.owner !== owner || !conn) throw new RunLostError()
+    const now = iso()
+    const done: SyncRunRow = {
+      ...current,
+      state: 'succeeded',
+      complete: 1,
+      stats: JSON.stringify(stats),
+      heartbeat_at: now,
+      finished_at: now,
+    }
+    await q.dirSync.updateRun(run.id, done)
+    await q.connections.update(conn.id, {
+      last_sync_run_id: run.id,
+      last_complete_sync_at: now,
+      ...(conn.status !== 'active' || conn.status_detail !== null ? { status: 'active', status_detail: null, updated_at: now } : {}),
+    })
+    return done
+  })
 }
 
 async function recordFailure(

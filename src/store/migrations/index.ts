@@ -3,6 +3,7 @@ import { iamMigration } from './0001-iam.js'
 import { directoryMigration } from './0002-directory.js'
 import { rateLimitMigration } from './0003-rate-limits.js'
 import { auditTypeIndexMigration } from './0004-audit-type-index.js'
+import { syncWatermarkMigration } from './0005-sync-watermark.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0002-directory': directoryMigration(dialect),
     '0003-rate-limits': rateLimitMigration,
     '0004-audit-type-index': auditTypeIndexMigration,
+    '0005-sync-watermark': syncWatermarkMigration,
   }
   return { getMigrations: async () => migrations }
 }

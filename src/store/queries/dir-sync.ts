@@ -118,6 +118,23 @@ export function dirSyncQueries(db: Kysely<Database>) {
     },
 
     // --- the synced snapshot of one connection ---
+    /** Live accounts by status and live groups: what the remote's list totals should equal. */
+    async liveCounts(connectionId: string): Promise<{ active: number; invited: number; groups: number }> {
+      const users = await db
+        .selectFrom('dir_users')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('connection_id', '=', connectionId)
+        .groupBy('status')
+        .execute()
+      const groups = await db
+        .selectFrom('dir_groups')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('connection_id', '=', connectionId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow()
+      const of = (status: string) => Number(users.find((u) => u.status === status)?.n ?? 0)
+      return { active: of('active'), invited: of('invited'), groups: Number(groups.n) }
+    },
     usersOf(connectionId: string): Promise<DirUserRow[]> {
       return db.selectFrom('dir_users').selectAll().where('connection_id', '=', connectionId).orderBy('id').execute()
     },
