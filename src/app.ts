@@ -67,6 +67,17 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   app.removeContentTypeParser('text/plain')
   registerErrorHandling(app)
 
+  // Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in
+  // flight stays open after its answer until the client drops it (72 s): close() and a SIGTERM would hang.
+  // Answering those requests with `Connection: close` lets Node end each socket once its answer is sent.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

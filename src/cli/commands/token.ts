@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { NotFoundError } from '../../errors.js'
 import { createToken, revokeToken } from '../../iam/operations/workspaces.js'
 import type { TokenRole } from '../../store/tables.js'
-import { dbOption, jsonOption } from '../program.js'
+import { dbOption, jsonOption, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
 
 export function tokenCommand(): Command {
@@ -16,6 +16,7 @@ export function tokenCommand(): Command {
     .addOption(dbOption())
     .addOption(jsonOption())
     .action(async (o: { workspace: string; description: string; role: TokenRole; db?: string; json?: boolean }) => {
+      if (o.description.length === 0 || o.description.length > 255) throw new UsageError('--description: must be 1 to 255 characters')
       const { token, secret } = await withStore(o.db, (store) =>
         store.write(async (q) => createToken(q, (await findWorkspaceByRef(q, o.workspace)).id, o.description, o.role)),
       )

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { emailKey } from '../../iam/operations/members.js'
-import { createWorkspace } from '../../iam/operations/workspaces.js'
+import { createWorkspace, SLUG_PATTERN } from '../../iam/operations/workspaces.js'
 import type { Plan } from '../../store/tables.js'
 import { dbOption, jsonOption, UsageError } from '../program.js'
 import { output, withStore } from '../store.js'
@@ -20,6 +20,10 @@ export function workspaceCommand(): Command {
     .addOption(jsonOption())
     .action(async (o: { name: string; slug: string; ownerEmail: string; ownerName?: string; plan: Plan; db?: string; json?: boolean }) => {
       if (!isEmail(o.ownerEmail)) throw new UsageError(`--owner-email: ${o.ownerEmail} is not an email address`)
+      // The operator API's limits, checked before the store opens: a bad argument exits 2 and names the flag.
+      if (o.name.length === 0 || o.name.length > 255) throw new UsageError('--name: must be 1 to 255 characters')
+      if (!SLUG_PATTERN.test(o.slug))
+        throw new UsageError(`--slug: ${o.slug} is not a slug (lower-case letters, digits and inner hyphens, 1-100 characters)`)
       const created = await withStore(o.db, (store) =>
         store.write((q) =>
           createWorkspace(q, {
