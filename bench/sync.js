@@ -24,9 +24,27 @@ const ADMIN = `bench-admin-${randomBytes(8).toString('hex')}`
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-syncbench-'))
 
 function startRemote() {
-  const child = spawn(process.execPath, ['dist/main.js', 'serve', '--port', '0', '--db', join(dir, 'remote.db'), '--admin-key', ADMIN, '--rate-limit', 'off', '--log-level', 'warn', '--no-demo'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      'dist/main.js',
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      join(dir, 'remote.db'),
+      '--admin-key',
+      ADMIN,
+      '--rate-limit',
+      'off',
+      '--log-level',
+      'warn',
+      '--no-demo',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (d) => {
@@ -51,12 +69,19 @@ async function call(url, token, method, path, body) {
 
 async function seed(url, n) {
   const slug = `bench-${n}`
-  const { workspace, token } = await call(url, ADMIN, 'POST', '/admin/workspaces', { name: `Bench ${n}`, slug, ownerEmail: `owner@${slug}.example` })
+  const { workspace, token } = await call(url, ADMIN, 'POST', '/admin/workspaces', {
+    name: `Bench ${n}`,
+    slug,
+    ownerEmail: `owner@${slug}.example`,
+  })
   const emails = Array.from({ length: USERS - 1 }, (_, i) => `user${i}@${slug}.example`)
   for (let i = 0; i < emails.length; i += 1000)
-    await call(url, ADMIN, 'POST', `/admin/workspaces/${workspace.id}/users`, { users: emails.slice(i, i + 1000).map((email) => ({ email, name: email })) })
+    await call(url, ADMIN, 'POST', `/admin/workspaces/${workspace.id}/users`, {
+      users: emails.slice(i, i + 1000).map((email) => ({ email, name: email })),
+    })
   const invites = Array.from({ length: INVITES }, (_, i) => `invitee${i}@${slug}.example`)
-  for (let i = 0; i < invites.length; i += 1000) await call(url, token, 'POST', '/invites', { invites: invites.slice(i, i + 1000).map((email) => ({ email })) })
+  for (let i = 0; i < invites.length; i += 1000)
+    await call(url, token, 'POST', '/invites', { invites: invites.slice(i, i + 1000).map((email) => ({ email })) })
   for (let g = 0; g < GROUPS; g++) {
     const { userGroup } = await call(url, token, 'POST', '/groups', { name: `group-${g}` })
     const members = emails.slice(g * MEMBERS_PER_GROUP, (g + 1) * MEMBERS_PER_GROUP)
@@ -77,7 +102,9 @@ try {
   const t0 = Date.now()
   const remotes = []
   for (let n = 0; n < WORKSPACES; n++) remotes.push(await seed(url, n))
-  console.log(`seeded ${WORKSPACES} workspaces × ${USERS.toLocaleString()} users, ${GROUPS} groups, ${INVITES} invites in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  console.log(
+    `seeded ${WORKSPACES} workspaces × ${USERS.toLocaleString()} users, ${GROUPS} groups, ${INVITES} invites in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  )
 
   const config = resolveServeConfig({ db: join(dir, 'directory.db'), secretKeyFile: join(dir, 'gatehouse.key') }, {})
   store = await openStore({ sqliteFile: config.db })
@@ -111,7 +138,12 @@ try {
     const runs = await Promise.all(connections.map((c) => runSync(ctx, c.id, { trigger: 'bench' })))
     for (const r of runs) if (r.state !== 'succeeded') throw new Error(`run ${r.id} ${r.state}: ${r.error}`)
     const stats = runs.map((r) => JSON.parse(r.stats))
-    return { ms: Date.now() - started, requests: stats.reduce((n, s) => n + s.requests, 0), mode: stats.map((s) => s.mode).join(','), users: stats.reduce((n, s) => n + s.seen.users, 0) }
+    return {
+      ms: Date.now() - started,
+      requests: stats.reduce((n, s) => n + s.requests, 0),
+      mode: stats.map((s) => s.mode).join(','),
+      users: stats.reduce((n, s) => n + s.seen.users, 0),
+    }
   }
   const first = await syncAll()
   const quiet = await syncAll()
@@ -126,9 +158,15 @@ try {
   ]
   console.log('\n| run | time (s) | requests | requests / minimum | speed-up vs first |\n|---|---|---|---|---|')
   for (const [name, r] of rows)
-    console.log(`| ${name} | ${(r.ms / 1000).toFixed(2)} | ${r.requests} | ${(r.requests / minimum).toFixed(3)} | ${(first.ms / r.ms).toFixed(1)}× |`)
-  console.log(`\nminimum requests for a full read at ${PAGE} per page: ${minimum} (${WORKSPACES} × ${minimum / WORKSPACES}); users synced: ${first.users.toLocaleString()}`)
-  console.log(`targets: first-sync requests ≤ 1.05 × minimum: ${first.requests <= 1.05 * minimum ? 'PASS' : 'MISS'}; no-change sync ≥ 5× faster: ${first.ms / quiet.ms >= 5 ? 'PASS' : 'MISS'}`)
+    console.log(
+      `| ${name} | ${(r.ms / 1000).toFixed(2)} | ${r.requests} | ${(r.requests / minimum).toFixed(3)} | ${(first.ms / r.ms).toFixed(1)}× |`,
+    )
+  console.log(
+    `\nminimum requests for a full read at ${PAGE} per page: ${minimum} (${WORKSPACES} × ${minimum / WORKSPACES}); users synced: ${first.users.toLocaleString()}`,
+  )
+  console.log(
+    `targets: first-sync requests ≤ 1.05 × minimum: ${first.requests <= 1.05 * minimum ? 'PASS' : 'MISS'}; no-change sync ≥ 5× faster: ${first.ms / quiet.ms >= 5 ? 'PASS' : 'MISS'}`,
+  )
 } finally {
   await store?.close()
   child.kill('SIGTERM')

@@ -6,7 +6,7 @@ import { adminRoutes } from './admin/routes.js'
 import { requireWorkspaceToken } from './auth/authenticate.js'
 import type { DirectoryContext } from './directory/context.js'
 import { directoryRoutes } from './directory/routes/index.js'
-import { UnavailableError } from './errors.js'
+import { BadRequestError, UnavailableError } from './errors.js'
 import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
@@ -16,6 +16,7 @@ import { CursorCodec } from './wire/cursor.js'
 import {
   BODY_LIMIT_BYTES,
   clientErrorHandler,
+  expectationFailedHandler,
   frameworkErrors,
   HEADER_LIMIT_BYTES,
   MAX_PARAM_LENGTH,
@@ -31,20 +32,29 @@ export interface AppDeps {
   rateLimits: RateLimits
   adminKey: string | undefined
   logLevel: string
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: LogStream | undefined
+}
+
+/** A destination for log lines, one JSON object per `write`. */
+export interface LogStream {
+  write(line: string): void
 }
 
 export const VERSION = '0.1.0'
 
 /** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
-export async function buildApp({ store, directory, rateLimits, adminKey, logLevel }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ store, directory, rateLimits, adminKey, logLevel, logStream }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: logLevel,
+      ...(logStream ? { stream: logStream } : {}),
       // Secrets travel in Authorization; never log it, whatever the level.
       redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    http: { maxHeaderSize: HEADER_LIMIT_BYTES },
+    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own; a hook below answers it in the envelope.
+    http: { maxHeaderSize: HEADER_LIMIT_BYTES, requireHostHeader: false },
     frameworkErrors,
     clientErrorHandler,
     return503OnClosing: true,
@@ -66,6 +76,10 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   // validator and a text/plain POST gets a 422 instead of the 415 it deserves.
   app.removeContentTypeParser('text/plain')
   registerErrorHandling(app)
+  app.server.on('checkExpectation', expectationFailedHandler)
+  app.addHook('onRequest', async (req) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) throw new BadRequestError('An HTTP/1.1 request needs a Host header')
+  })
 
   // Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in
   // flight stays open after its answer until the client drops it (72 s): close() and a SIGTERM would hang.

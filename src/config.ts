@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path'
+import type { LogStream } from './app.js'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
 import type { StoreConfig } from './store/open.js'
 import type { RateLimitStore } from './wire/limiter-stores.js'
@@ -17,6 +18,8 @@ export interface ServeConfig {
   rateLimitStore: RateLimitStore
   redisUrl: string | undefined
   logLevel: string
+  /** Where log lines go instead of stdout; never set from flags or env (tests and embedders). */
+  logStream?: LogStream | undefined
   /** Create a demo workspace (and print its token) when the store has none. */
   demo: boolean
   /** Key for remote tokens: GATEHOUSE_SECRET_KEY, else this key file (created 0600 on first start). */

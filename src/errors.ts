@@ -90,6 +90,13 @@ export class RateLimitError extends ApiError {
   }
 }
 
+/** 502: a remote workspace (a directory connection's) could not be reached, timed out or failed with a 5xx. */
+export class BadGatewayError extends ApiError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(502, 'bad-gateway', message, detail)
+  }
+}
+
 export class UnavailableError extends ApiError {
   constructor(message = 'The store is unavailable; try again shortly') {
     super(503, 'unavailable', message)

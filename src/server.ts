@@ -41,6 +41,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     rateLimits: new RateLimits(config.rateLimits, limiters.factory),
     adminKey: config.adminKey,
     logLevel: config.logLevel,
+    logStream: config.logStream,
   })
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()

@@ -29,6 +29,7 @@ describe('docs/errors.md', () => {
       new errors.UnsupportedMediaTypeError('text/plain'),
       new errors.ValidationError('x'),
       new errors.RateLimitError({ remainingPoints: 0, msBeforeNext: 1, consumedPoints: 1 }),
+      new errors.BadGatewayError('x'),
       new errors.UnavailableError(),
     ]
     expect(samples).toHaveLength(rows.length)

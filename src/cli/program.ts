@@ -1,6 +1,9 @@
 import { Command, CommanderError, Option } from 'commander'
 import { VERSION } from '../app.js'
 import { ApiError } from '../errors.js'
+import { groupsCommand, inviteCommand, offboardCommand } from './commands/actions.js'
+import { connectCommand, connectionsCommand } from './commands/connect.js'
+import { apiKeyCommand, personCommand, usersCommand } from './commands/directory.js'
 import { migrateCommand } from './commands/migrate.js'
 import { serveCommand } from './commands/serve.js'
 import { syncCommand } from './commands/sync.js'
@@ -21,7 +24,15 @@ export function buildProgram(): Command {
   program.addCommand(workspaceCommand())
   program.addCommand(tokenCommand())
   program.addCommand(userCommand())
+  program.addCommand(connectCommand())
+  program.addCommand(connectionsCommand())
   program.addCommand(syncCommand())
+  program.addCommand(usersCommand())
+  program.addCommand(personCommand())
+  program.addCommand(apiKeyCommand())
+  program.addCommand(inviteCommand())
+  program.addCommand(groupsCommand())
+  program.addCommand(offboardCommand())
   // Every command and sub-command: usage errors exit 2 with one line; no help dump after them.
   const configure = (cmd: Command) => {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${str.split('\n')[0]}\n`) })

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http'
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
@@ -83,6 +83,17 @@ export function clientErrorHandler(error: ConnectionError, socket: Socket): void
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
     )
   socket.destroy(error)
+}
+
+/**
+ * Node answers an `Expect` other than 100-continue with a bare 417 of its own unless this is registered for
+ * the server's 'checkExpectation' event; the request is not processed, as RFC 9110 allows.
+ */
+export function expectationFailedHandler(_req: IncomingMessage, res: ServerResponse): void {
+  const status = 417
+  const body = JSON.stringify({ errors: [{ type: 'bad-request', message: 'Expect: only 100-continue is supported', status }] })
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+  res.end(body)
 }
 
 // PostgreSQL down or restarting: connection refused/reset, admin shutdown, "cannot connect now", too many

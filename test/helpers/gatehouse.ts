@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { LogStream } from '../../src/app.js'
 import { resolveServeConfig } from '../../src/config.js'
 import { type RunningServer, startServer } from '../../src/server.js'
 import { migrateStore } from '../../src/store/open.js'
@@ -78,6 +79,9 @@ export interface StartOptions {
   syncScheduler?: boolean
   /** The directory's sync interval, in ms (the flag's 1 s floor does not apply). */
   syncIntervalMs?: number
+  /** Log level (default silent) and where the lines go (default stdout). */
+  logLevel?: string
+  logStream?: LogStream
 }
 
 /** Starts the real server in this process on a free port with a temporary SQLite file. */
@@ -95,13 +99,14 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       adminKey: ADMIN_KEY,
       rateLimit: options.rateLimit ?? 'off',
       ...(options.writeRateLimit ? { writeRateLimit: options.writeRateLimit } : {}),
-      logLevel: 'silent',
+      logLevel: options.logLevel ?? 'silent',
       demo: false,
       syncScheduler: options.syncScheduler ?? false,
     },
     {},
   )
   if (options.syncIntervalMs !== undefined) config.directory.syncIntervalMs = options.syncIntervalMs
+  if (options.logStream) config.logStream = options.logStream
   if (pgSchema) await migrateStore({ postgresUrl: pgSchema.url })
   const server = await startServer(config, () => {})
   const admin = new HttpClient(server.url, ADMIN_KEY)

@@ -21,6 +21,8 @@ export interface RemoteRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   path: string
   query?: Query
+  /** A query string sent exactly as given (the proxy's, as its caller wrote it); used instead of `query`. */
+  rawQuery?: string
   body?: unknown
 }
 
@@ -100,13 +102,29 @@ export class SegmentClient {
   }
 
   async request<T = unknown>(req: RemoteRequest): Promise<T> {
+    const { status, body } = await this.exchange(req)
+    if (status >= 200 && status < 300) return body as T
+    throw toRemoteError(status, body)
+  }
+
+  /**
+   * Like `request` (same budget, 429 waits and retries), but resolves with the remote's final status and
+   * body whatever they are: the proxy hands both back as they came. Rejects only when no answer came.
+   */
+  async exchange(req: RemoteRequest): Promise<{ status: number; body: unknown }> {
     const bucket = bucketOf(req.method, req.path)
     const maxWaits = this.options.maxRateLimitWaits ?? 30
     for (let waits = 0; ; waits++) {
-      const { status, body } = await this.attempt(req, bucket)
-      if (status >= 200 && status < 300) return body as T
-      const error = toRemoteError(status, body)
-      if (status !== 429 || waits >= maxWaits) throw error
+      let answer: { status: number; body: unknown }
+      try {
+        answer = await this.attempt(req, bucket)
+      } catch (error) {
+        // A 5xx that outlived its retries is still the remote's answer.
+        if (error instanceof RemoteError) return { status: error.status, body: error.body }
+        throw error
+      }
+      const { status, body } = answer
+      if (status !== 429 || waits >= maxWaits) return answer
       // A 429 is waited out, not retried blindly: the budget holds every request to this remote.
       this.stats.rateLimited++
       const data = (body as { errors?: { data?: { msBeforeNext?: number } }[] } | undefined)?.errors?.[0]?.data
@@ -139,7 +157,7 @@ export class SegmentClient {
   }
 
   private async send(req: RemoteRequest, bucket: string): Promise<{ status: number; body: unknown }> {
-    const query = req.query ? encodeQuery(req.query) : ''
+    const query = req.rawQuery ?? (req.query ? encodeQuery(req.query) : '')
     const url = `${this.baseUrl}${req.path}${query ? `?${query}` : ''}`
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' }
     if (req.body !== undefined) headers['content-type'] = 'application/json'

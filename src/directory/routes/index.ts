@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { bearerToken, hashSecret } from '../../auth/secrets.js'
 import { UnauthorizedError } from '../../errors.js'
 import type { DirectoryContext } from '../context.js'
+import { actionRoutes } from './actions.js'
 import { syncRoutes } from './sync.js'
+import { unifiedRoutes } from './unified.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,4 +27,6 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = asyn
   })
   // The options carry this plugin's own prefix: clear it, or the routes would land under /directory/directory.
   await app.register(syncRoutes, { ...ctx, prefix: '' })
+  await app.register(actionRoutes, { ...ctx, prefix: '' })
+  await app.register(unifiedRoutes, { ...ctx, prefix: '' })
 }

@@ -77,6 +77,11 @@ function groupRoles(permissions: readonly RemotePermission[] | undefined): Group
   return (permissions ?? []).map((p) => ({ id: p.roleId, name: p.roleName, resources: p.resources }))
 }
 
+/** The fingerprint of a group row; like `userFingerprint`, shared with whatever else writes group rows. */
+export function groupFingerprint(g: { remote_id: string; name: string; member_count: number; roles: string; remote_data: string }): string {
+  return fingerprint([g.remote_id, g.name, g.member_count, g.roles, g.remote_data])
+}
+
 /**
  * The fingerprint of an account row: its normalised fields, with `roles` and `remote_data` as the
  * canonical JSON the row stores (so hashing never re-parses them). Anything that writes account rows
@@ -187,7 +192,7 @@ export function planSync(input: PlanInput): SyncPlan {
         roles: canonicalJson(groupRoles(group.permissions)),
         remote_data: canonicalJson(group),
       }
-      const fp = fingerprint([record.remote_id, record.name, record.member_count, record.roles, record.remote_data])
+      const fp = groupFingerprint(record)
       const row = groupsByRemote.get(group.id)
       if (!row) {
         const inserted: DirGroupRow = {

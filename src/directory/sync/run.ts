@@ -76,6 +76,27 @@ export const HEARTBEAT_MS = 15_000
 /** A running run whose heartbeat is older than this was abandoned (its process died); the next starter fails it. */
 export const STALE_RUN_MS = 2 * 60_000
 
+/**
+ * Whether a run's owner is known to be dead: it ran on this host (`host:pid:tag`, as PROCESS_OWNER) and no
+ * process has its pid, or its pid is ours but its tag is not (a restart that got the same pid, as pid 1 in a
+ * container does). Without this, a server killed mid-run and restarted would refuse to sync that connection
+ * until the heartbeat went stale. A run taken over by mistake (another pid namespace under the same host
+ * name) only loses its changes: its apply finds the run no longer its own (RunLostError).
+ */
+export function isOwnerGone(owner: string | null): boolean {
+  const parts = owner?.split(':') ?? []
+  if (parts.length < 3 || parts.slice(0, -2).join(':') !== hostname()) return false
+  const pid = Number(parts.at(-2))
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  if (pid === process.pid) return owner !== PROCESS_OWNER
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
 /** The run is no longer this process's to finish: taken over as abandoned, or its connection deleted. */
 class RunLostError extends Error {}
 
@@ -91,7 +112,7 @@ const iso = (ms = Date.now()) => new Date(ms).toISOString()
 
 /**
  * Records a `running` run for the connection, unless one is under way: a live run gets a 409; a run
- * whose owner stopped heart-beating is marked failed first. Also pushes the connection's next scheduled
+ * whose owner stopped heart-beating, or is known to be dead, is marked failed first. Also pushes the connection's next scheduled
  * sync one interval ahead, so no scheduler (in this process or another) starts it again meanwhile.
  */
 export async function beginRun(
@@ -112,13 +133,16 @@ export async function beginRun(
     const running = await q.dirSync.runningRun(connectionId)
     if (running) {
       const beat = running.heartbeat_at ?? running.started_at
-      if (Date.parse(beat) > now - STALE_RUN_MS)
+      const gone = isOwnerGone(running.owner)
+      if (!gone && Date.parse(beat) > now - STALE_RUN_MS)
         throw new SyncConflictError(`Connection ${connection.name} is already syncing (run ${running.id}, started ${running.started_at})`, {
           data: { run_id: running.id },
         })
       await q.dirSync.updateRun(running.id, {
         state: 'failed',
-        error: `Abandoned: its process (${running.owner ?? 'unknown'}) stopped reporting after ${beat}`,
+        error: gone
+          ? `Abandoned: its process (${running.owner}) is no longer running`
+          : `Abandoned: its process (${running.owner ?? 'unknown'}) stopped reporting after ${beat}`,
         finished_at: iso(now),
       })
     }

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
 import { auditQueries } from './audit.js'
 import { apiKeyQueries, connectionQueries } from './connections.js'
+import { dirActionQueries } from './dir-actions.js'
+import { dirReadQueries } from './dir-read.js'
 import { dirSyncQueries } from './dir-sync.js'
 import { groupQueries } from './groups.js'
 import { labelQueries } from './labels.js'
@@ -22,7 +24,9 @@ export function createQueries(db: Kysely<Database>) {
     audit: auditQueries(db),
     connections: connectionQueries(db),
     apiKeys: apiKeyQueries(db),
+    dirRead: dirReadQueries(db),
     dirSync: dirSyncQueries(db),
+    dirActions: dirActionQueries(db),
     meta: metaQueries(db),
   }
 }

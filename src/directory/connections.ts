@@ -1,0 +1,182 @@
+import { BadGatewayError, ConflictError, NotFoundError, ValidationError } from '../errors.js'
+import { newId } from '../ids.js'
+import type { ConnectionRow } from '../store/queries/connections.js'
+import { PRIORITY } from './budget/remote-budget.js'
+import { RemoteError, SEGMENT_US, SegmentClient } from './connectors/segment.js'
+import type { DirectoryContext } from './context.js'
+import type { UnifiedWorkspaceRef } from './model.js'
+
+/*
+ * Connecting remote workspaces: check a token against the remote, store it sealed, rotate it, forget it.
+ * The token is handled as a value only: it never reaches an error message, a log line or an answer.
+ */
+
+export interface ConnectInput {
+  token: string
+  baseUrl?: string | undefined
+  name?: string | undefined
+}
+
+/** How long a token check may take per attempt: someone is waiting for the answer. */
+const CHECK_TIMEOUT_MS = 15_000
+
+/**
+ * Any http(s) URL (Segment US, EU, or a Gatehouse), reduced to one spelling so the same remote is never
+ * connected twice under two: lower-case host, no default port, no trailing slash. Credentials, a query or a
+ * fragment in it are refused (the token goes in `token`).
+ */
+export function normaliseBaseUrl(raw: string | undefined): string {
+  if (raw === undefined) return SEGMENT_US
+  const invalid = (why: string) => new ValidationError(`baseUrl ${why}`, 'baseUrl')
+  let url: URL
+  try {
+    url = new URL(raw.trim())
+  } catch {
+    throw invalid('must be an http(s) URL such as https://api.segmentapis.com')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('must be an http(s) URL such as https://api.segmentapis.com')
+  if (url.username !== '' || url.password !== '') throw invalid('must not carry credentials: send the token as `token`')
+  if (url.search !== '' || url.hash !== '') throw invalid('must not have a query string or a fragment')
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/** Asks the remote who the token belongs to (`GET /`), at action priority. */
+export async function checkToken(ctx: DirectoryContext, baseUrl: string, token: string): Promise<UnifiedWorkspaceRef> {
+  const client = new SegmentClient({
+    baseUrl,
+    token,
+    // The workspace is not known yet: checks share one budget per remote host.
+    budget: ctx.budgets.for(`${baseUrl}#token-check`),
+    timeoutMs: Math.min(ctx.config.remoteTimeoutMs, CHECK_TIMEOUT_MS),
+    retries: 1,
+    maxRateLimitWaits: 2,
+    priority: PRIORITY.action,
+  })
+  let body: unknown
+  try {
+    body = await client.request({ method: 'GET', path: '/' })
+  } catch (error) {
+    if (error instanceof RemoteError) {
+      // Segment folds "token lacks permission" into 401 too: either way this token cannot be used.
+      if (error.status === 401 || error.status === 403)
+        throw new ValidationError(`The remote rejected the token (it answered ${error.status}): check the token and the base URL`, 'token')
+      if (error.status === 429 || error.status >= 500)
+        throw new BadGatewayError(`The remote at ${baseUrl} answered ${error.status} to GET /; try again later`)
+      throw new ValidationError(
+        `The remote at ${baseUrl} answered ${error.status} to GET /: is it a Segment Public API base URL?`,
+        'baseUrl',
+      )
+    }
+    throw new BadGatewayError(`Could not reach the remote at ${baseUrl}: ${networkCause(error)}`)
+  }
+  const workspace = (body as { data?: { workspace?: Partial<UnifiedWorkspaceRef> } } | undefined)?.data?.workspace
+  if (typeof workspace?.id !== 'string' || typeof workspace.slug !== 'string' || typeof workspace.name !== 'string')
+    throw new ValidationError(
+      `The remote at ${baseUrl} did not answer GET / as the Segment Public API does: is it the right base URL?`,
+      'baseUrl',
+    )
+  return { id: workspace.id, slug: workspace.slug, name: workspace.name }
+}
+
+/** Why fetch failed, in a few words (fetch itself only says "fetch failed"). */
+function networkCause(error: unknown): string {
+  if (!(error instanceof Error)) return 'no answer'
+  if (error.name === 'TimeoutError') return 'no answer in time'
+  const cause = error.cause instanceof Error ? error.cause.message : undefined
+  return (cause ?? error.message).slice(0, 200)
+}
+
+/** Checks the token, then stores the connection with the token sealed. The same remote workspace twice is a 409. */
+export async function createConnection(ctx: DirectoryContext, input: ConnectInput): Promise<ConnectionRow> {
+  const baseUrl = normaliseBaseUrl(input.baseUrl)
+  const workspace = await checkToken(ctx, baseUrl, input.token)
+  const sealed = ctx.cipher.seal(input.token)
+  return ctx.store.write(async (q) => {
+    const existing = await q.connections.findByRemote(baseUrl, workspace.id)
+    if (existing)
+      throw new ConflictError(`Workspace ${workspace.slug} at ${baseUrl} is already connected as ${existing.name} (${existing.id})`, {
+        data: { connection_id: existing.id },
+      })
+    const now = new Date().toISOString()
+    const row: ConnectionRow = {
+      id: newId(),
+      name: input.name ?? workspace.slug,
+      base_url: baseUrl,
+      token_ciphertext: sealed,
+      remote_workspace_id: workspace.id,
+      remote_workspace_slug: workspace.slug,
+      remote_workspace_name: workspace.name,
+      status: 'active',
+      status_detail: null,
+      groups_supported: 1,
+      created_at: now,
+      updated_at: now,
+      last_sync_run_id: null,
+      last_complete_sync_at: null,
+      // Due at once: the scheduler's next pass syncs it.
+      next_sync_at: null,
+      audit_watermark: null,
+      last_full_sync_at: null,
+    }
+    await q.connections.insert(row)
+    return row
+  })
+}
+
+export async function findConnection(ctx: DirectoryContext, id: string): Promise<ConnectionRow> {
+  const connection = await ctx.store.read((q) => q.connections.find(id))
+  if (!connection) throw new NotFoundError(`Connection ${id}`, 'id')
+  return connection
+}
+
+/**
+ * Replaces the token after checking that it reaches the same remote workspace (a connection never moves
+ * to another workspace: its synced rows are that workspace's). Clears `needs_reauth`/`error` and makes
+ * the connection due for a sync at once.
+ */
+export async function rotateToken(ctx: DirectoryContext, id: string, token: string): Promise<ConnectionRow> {
+  const before = await findConnection(ctx, id)
+  const workspace = await checkToken(ctx, before.base_url, token)
+  if (workspace.id !== before.remote_workspace_id)
+    throw new ValidationError(
+      `The new token reaches workspace ${workspace.slug} (${workspace.id}), not ${before.remote_workspace_slug} (${before.remote_workspace_id}): connect that workspace separately`,
+      'token',
+    )
+  const sealed = ctx.cipher.seal(token)
+  return ctx.store.write(async (q) => {
+    const current = await q.connections.find(id)
+    if (!current) throw new NotFoundError(`Connection ${id}`, 'id')
+    const changes = {
+      token_ciphertext: sealed,
+      remote_workspace_slug: workspace.slug,
+      remote_workspace_name: workspace.name,
+      status: 'active' as const,
+      status_detail: null,
+      updated_at: new Date().toISOString(),
+      next_sync_at: null,
+    }
+    await q.connections.update(id, changes)
+    return { ...current, ...changes }
+  })
+}
+
+/** Forgets a connection: its synced users, groups, memberships, roles and runs go with it (FK cascade). The remote is untouched. */
+export async function deleteConnection(ctx: DirectoryContext, id: string): Promise<void> {
+  const deleted = await ctx.store.write((q) => q.connections.delete(id))
+  if (!deleted) throw new NotFoundError(`Connection ${id}`, 'id')
+}
+
+/** A client for a connection's remote that hands back every answer (the proxy), on the connection's shared budget. */
+export function proxyClientFor(ctx: DirectoryContext, connection: ConnectionRow, method: string): SegmentClient {
+  return new SegmentClient({
+    baseUrl: connection.base_url,
+    token: ctx.cipher.open(connection.token_ciphertext),
+    // The same budget key as clientFor: the proxy spends the workspace's budget with syncs and actions.
+    budget: ctx.budgets.for(`${connection.base_url}#${connection.remote_workspace_id}`),
+    timeoutMs: ctx.config.remoteTimeoutMs,
+    // Reads may be retried; a write is sent once, as its caller sent it, and its answer returned.
+    retries: method === 'GET' ? 3 : 0,
+    maxRateLimitWaits: 3,
+    priority: PRIORITY.action,
+  })
+}

@@ -1,0 +1,156 @@
+import { type TSchema, Type } from '@sinclair/typebox'
+
+/*
+ * TypeBox schemas of the unified models (src/directory/model.ts). They validate queries, document the API
+ * in /openapi.json and compile the response serializers, which drop any field not declared here.
+ */
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const DirId = Type.String({ minLength: 1, maxLength: 255 })
+export const IdParams = Type.Object({ id: DirId })
+
+export const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'page size, 1–1000 (default 100)' })
+export const Cursor = Type.String({ minLength: 1, maxLength: 2048, description: 'the next_cursor of the previous page' })
+
+/** `{result, next_cursor}`: next_cursor is null on the last page. */
+export const listOf = <T extends TSchema>(item: T) => Type.Object({ result: Type.Array(item), next_cursor: Nullable(Type.String()) })
+
+export const UserStatus = Type.Union([Type.Literal('active'), Type.Literal('invited'), Type.Literal('deleted')])
+
+export const WorkspaceRef = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() })
+export const GroupRef = Type.Object({ id: Type.String(), remote_id: Type.String(), name: Type.String() })
+
+const Resource = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  labels: Type.Optional(Type.Array(Type.Object({ key: Type.String(), value: Type.String(), description: Type.Optional(Type.String()) }))),
+})
+
+/** A role held: `via: 'direct'`, or `via: 'group'` with the group that grants it. `id` is the Segment role id. */
+export const UserRoleSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  resources: Type.Array(Resource),
+  via: Type.Union([Type.Literal('direct'), Type.Literal('group')]),
+  group: Type.Optional(GroupRef),
+})
+
+export const UnifiedUserSchema = Type.Object({
+  id: Type.String(),
+  connection_id: Type.String(),
+  remote_id: Nullable(Type.String()),
+  email: Type.String(),
+  name: Nullable(Type.String()),
+  status: UserStatus,
+  roles: Type.Array(UserRoleSchema),
+  groups: Type.Array(GroupRef),
+  workspace: WorkspaceRef,
+  license_type: Type.Literal('Segment'),
+  first_seen_at: Type.String(),
+  last_seen_at: Type.String(),
+  last_changed_at: Type.String(),
+  deleted_at: Nullable(Type.String()),
+  remote_data: Type.Object({ user: Type.Optional(Type.Unknown()), invite: Type.Optional(Type.String()) }),
+})
+
+export const UnifiedGroupSchema = Type.Object({
+  id: Type.String(),
+  connection_id: Type.String(),
+  remote_id: Type.String(),
+  name: Type.String(),
+  member_count: Type.Integer(),
+  group_type: Type.Literal('group'),
+  roles: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), resources: Type.Array(Resource) })),
+  workspace: WorkspaceRef,
+  first_seen_at: Type.String(),
+  last_seen_at: Type.String(),
+  deleted_at: Nullable(Type.String()),
+  remote_data: Type.Unknown(),
+})
+
+export const UnifiedRoleSchema = Type.Object({
+  id: Type.String(),
+  connection_id: Type.String(),
+  remote_id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  applicable_in: Type.Literal('workspace'),
+  workspace: WorkspaceRef,
+  deleted_at: Nullable(Type.String()),
+})
+
+export const UnifiedWorkspaceSchema = Type.Object({
+  id: Type.String(),
+  connection_id: Type.String(),
+  slug: Type.String(),
+  name: Type.String(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
+  groups_supported: Type.Boolean(),
+})
+
+export const PersonSchema = Type.Object({
+  /** Lower-cased: the key people are matched by across workspaces. */
+  email: Type.String(),
+  name: Nullable(Type.String()),
+  accounts: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      connection_id: Type.String(),
+      remote_id: Nullable(Type.String()),
+      /** As this workspace spells it. */
+      email: Type.String(),
+      status: UserStatus,
+      roles: Type.Array(UserRoleSchema),
+      groups: Type.Array(GroupRef),
+      workspace: WorkspaceRef,
+      last_seen_at: Type.String(),
+      deleted_at: Nullable(Type.String()),
+    }),
+  ),
+})
+
+const Search = Type.String({ minLength: 1, maxLength: 255, description: 'case-insensitive substring' })
+
+/** Filters of the account lists (users and people). Unknown parameters are a 422. */
+export const UserFilterFields = {
+  connection_id: Type.Optional(DirId),
+  email: Type.Optional(Type.String({ format: 'email', maxLength: 254, description: 'exact, case-insensitive' })),
+  status: Type.Optional(UserStatus),
+  group_id: Type.Optional(DirId),
+  role: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Segment role id or name, or a directory role id' })),
+  q: Type.Optional(Search),
+}
+
+export const UserListQuery = Type.Object(
+  { ...UserFilterFields, limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+)
+
+export const GroupListQuery = Type.Object(
+  {
+    connection_id: Type.Optional(DirId),
+    role: UserFilterFields.role,
+    q: Type.Optional(Search),
+    include_deleted: Type.Optional(Type.Boolean({ default: false })),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+)
+
+export const RoleListQuery = Type.Object(
+  {
+    connection_id: Type.Optional(DirId),
+    q: Type.Optional(Search),
+    include_deleted: Type.Optional(Type.Boolean({ default: false })),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+)
+
+export const WorkspaceListQuery = Type.Object(
+  { connection_id: Type.Optional(DirId), q: Type.Optional(Search), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+)
