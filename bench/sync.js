@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveServeConfig } from '../dist/config.js'
+import { newConnectionRow } from '../dist/directory/connections.js'
 import { runSync } from '../dist/directory/sync/run.js'
-import { newId } from '../dist/ids.js'
 import { openDirectory } from '../dist/server.js'
 import { openStore } from '../dist/store/open.js'
 
@@ -111,24 +111,7 @@ try {
   const ctx = await openDirectory(store, config)
   const connections = []
   for (const { workspace, token } of remotes) {
-    const now = new Date().toISOString()
-    const row = {
-      id: newId(),
-      name: workspace.slug,
-      base_url: url,
-      token_ciphertext: ctx.cipher.seal(token),
-      remote_workspace_id: workspace.id,
-      remote_workspace_slug: workspace.slug,
-      remote_workspace_name: workspace.name,
-      status: 'active',
-      status_detail: null,
-      groups_supported: 1,
-      created_at: now,
-      updated_at: now,
-      last_sync_run_id: null,
-      last_complete_sync_at: null,
-      next_sync_at: null,
-    }
+    const row = newConnectionRow({ name: workspace.slug, baseUrl: url, sealedToken: ctx.cipher.seal(token), workspace })
     await store.write((q) => q.connections.insert(row))
     connections.push(row)
   }

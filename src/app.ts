@@ -24,7 +24,7 @@ import {
 } from './wire/error-handler.js'
 import { parseQuery } from './wire/query.js'
 import type { RateLimits } from './wire/rate-limit.js'
-import { validatorCompiler } from './wire/validation.js'
+import { refuseNulCharacters, validatorCompiler } from './wire/validation.js'
 
 export interface AppDeps {
   store: Store
@@ -63,6 +63,7 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
+  refuseNulCharacters(app)
   // An empty JSON body (a DELETE sent with `Content-Type: application/json`, as hand-written scripts do)
   // reads as no body; validation then says what is missing. Segment's versioned media types are JSON too.
   const parseJson = app.getDefaultJsonParser('error', 'error')
@@ -78,7 +79,8 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
   registerErrorHandling(app)
   app.server.on('checkExpectation', expectationFailedHandler)
   app.addHook('onRequest', async (req) => {
-    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) throw new BadRequestError('An HTTP/1.1 request needs a Host header')
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined)
+      throw new BadRequestError('An HTTP/1.1 request needs a Host header')
   })
 
   // Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in

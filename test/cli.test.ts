@@ -258,7 +258,7 @@ describe('the gatehouse CLI', () => {
       expect(res.stderr).toBe('')
       expect(res.stdout).toMatch(new RegExp(`^Usage: gatehouse${path.map((p) => ` ${p}`).join('')}`))
     })
-  })
+  }, 90_000) // one process per command (25+): slow on two busy cores
 
   it('refuses a duplicate slug with a non-zero exit and one clear line', async () => {
     const db = freshDb()

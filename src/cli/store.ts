@@ -1,8 +1,12 @@
-import { dbPath } from '../config.js'
+import { ConfigError, dbPath, resolveServeConfig } from '../config.js'
+import type { DirectoryContext } from '../directory/context.js'
 import { NotFoundError } from '../errors.js'
+import { openDirectory } from '../server.js'
 import { openStore } from '../store/open.js'
+import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
+import { UsageError } from './program.js'
 
 /** Opens the SQLite file (safe while a server runs on it: WAL and a busy timeout), runs, closes. */
 export async function withStore<T>(db: string | undefined, work: (store: Store) => Promise<T>): Promise<T> {
@@ -23,4 +27,31 @@ export async function findWorkspaceByRef(q: Queries, ref: string) {
 /** `--json`: exactly one JSON object on stdout; otherwise readable lines. */
 export function output(json: boolean | undefined, value: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`)
+}
+
+/**
+ * Opens the store and the directory (key from GATEHOUSE_SECRET_KEY or the key file beside the database,
+ * directory settings from GATEHOUSE_* like `serve`), runs, closes.
+ */
+export async function withDirectory<T>(db: string | undefined, work: (ctx: DirectoryContext) => Promise<T>): Promise<T> {
+  let config: ReturnType<typeof resolveServeConfig>
+  try {
+    config = resolveServeConfig({ ...(db === undefined ? {} : { db }) })
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message)
+    throw error
+  }
+  return withStore(db, async (store) => work(await openDirectory(store, config)))
+}
+
+/** A connection by id, name or remote workspace slug; a name two connections share must be given as an id. */
+export async function findConnection(q: Queries, ref: string): Promise<ConnectionRow> {
+  const all = await q.connections.all()
+  const byId = all.find((c) => c.id === ref)
+  if (byId) return byId
+  const matches = all.filter((c) => c.name === ref || c.remote_workspace_slug === ref)
+  if (matches.length > 1) throw new UsageError(`${ref} names ${matches.length} connections; use the connection id`)
+  const [match] = matches
+  if (!match) throw new NotFoundError(`Connection ${ref}`)
+  return match
 }

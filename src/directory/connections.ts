@@ -97,27 +97,7 @@ export async function createConnection(ctx: DirectoryContext, input: ConnectInpu
       throw new ConflictError(`Workspace ${workspace.slug} at ${baseUrl} is already connected as ${existing.name} (${existing.id})`, {
         data: { connection_id: existing.id },
       })
-    const now = new Date().toISOString()
-    const row: ConnectionRow = {
-      id: newId(),
-      name: input.name ?? workspace.slug,
-      base_url: baseUrl,
-      token_ciphertext: sealed,
-      remote_workspace_id: workspace.id,
-      remote_workspace_slug: workspace.slug,
-      remote_workspace_name: workspace.name,
-      status: 'active',
-      status_detail: null,
-      groups_supported: 1,
-      created_at: now,
-      updated_at: now,
-      last_sync_run_id: null,
-      last_complete_sync_at: null,
-      // Due at once: the scheduler's next pass syncs it.
-      next_sync_at: null,
-      audit_watermark: null,
-      last_full_sync_at: null,
-    }
+    const row = newConnectionRow({ name: input.name ?? workspace.slug, baseUrl, sealedToken: sealed, workspace })
     await q.connections.insert(row)
     return row
   })
@@ -179,4 +159,33 @@ export function proxyClientFor(ctx: DirectoryContext, connection: ConnectionRow,
     maxRateLimitWaits: 3,
     priority: PRIORITY.action,
   })
+}
+
+/** A new connection's row: active, never synced, due at once (the scheduler's next pass syncs it). */
+export function newConnectionRow(input: {
+  name: string
+  baseUrl: string
+  sealedToken: string
+  workspace: { id: string; slug: string; name: string }
+}): ConnectionRow {
+  const now = new Date().toISOString()
+  return {
+    id: newId(),
+    name: input.name,
+    base_url: input.baseUrl,
+    token_ciphertext: input.sealedToken,
+    remote_workspace_id: input.workspace.id,
+    remote_workspace_slug: input.workspace.slug,
+    remote_workspace_name: input.workspace.name,
+    status: 'active',
+    status_detail: null,
+    groups_supported: 1,
+    created_at: now,
+    updated_at: now,
+    last_sync_run_id: null,
+    last_complete_sync_at: null,
+    next_sync_at: null,
+    audit_watermark: null,
+    last_full_sync_at: null,
+  }
 }

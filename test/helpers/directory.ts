@@ -1,4 +1,4 @@
-import { newId } from '../../src/ids.js'
+import { newConnectionRow } from '../../src/directory/connections.js'
 import type { ConnectionRow } from '../../src/store/queries/connections.js'
 import { type Gatehouse, HttpClient, type SeededWorkspace } from './gatehouse.js'
 
@@ -13,26 +13,12 @@ export async function connect(
   options: { name?: string; token?: string } = {},
 ): Promise<ConnectionRow> {
   const ctx = gh.server.directory
-  const now = new Date().toISOString()
-  const row: ConnectionRow = {
-    id: newId(),
+  const row = newConnectionRow({
     name: options.name ?? workspace.slug,
-    base_url: gh.url,
-    token_ciphertext: ctx.cipher.seal(options.token ?? workspace.token),
-    remote_workspace_id: workspace.id,
-    remote_workspace_slug: workspace.slug,
-    remote_workspace_name: workspace.name,
-    status: 'active',
-    status_detail: null,
-    groups_supported: 1,
-    created_at: now,
-    updated_at: now,
-    last_sync_run_id: null,
-    last_complete_sync_at: null,
-    next_sync_at: null,
-    audit_watermark: null,
-    last_full_sync_at: null,
-  }
+    baseUrl: gh.url,
+    sealedToken: ctx.cipher.seal(options.token ?? workspace.token),
+    workspace,
+  })
   await ctx.store.write((q) => q.connections.insert(row))
   return row
 }

@@ -1,15 +1,13 @@
 import { Command } from 'commander'
-import { ConfigError, resolveServeConfig } from '../../config.js'
 import { runAction } from '../../directory/actions/run.js'
 import type { ActionInputs, ActionName, ActionResult } from '../../directory/actions/types.js'
 import type { DirectoryContext } from '../../directory/context.js'
 import { emailKey } from '../../directory/sync/plan.js'
 import { NotFoundError } from '../../errors.js'
-import { openDirectory } from '../../server.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirUserRow } from '../../store/queries/dir-sync.js'
 import { dbOption, jsonOption, UsageError } from '../program.js'
-import { withStore } from '../store.js'
+import { findConnection, withDirectory } from '../store.js'
 
 /*
  * `gatehouse invite`, `gatehouse groups add|remove`, `gatehouse offboard`: the directory actions, run in this
@@ -40,7 +38,7 @@ export function inviteCommand(): Command {
     .addOption(dbOption())
     .action(async (email: string, o: Common & { connection: string; role?: string[]; group?: string[] }) => {
       await withDirectory(o.db, async (ctx) => {
-        const connection = await findConnection(ctx, o.connection)
+        const connection = await ctx.store.read((q) => findConnection(q, o.connection))
         const groupIds = await resolveGroups(ctx, connection, o.group ?? [])
         const input: ActionInputs['invite'] = {
           connection_id: connection.id,
@@ -67,7 +65,7 @@ export function groupsCommand(): Command {
     .action(async (ref: string, groups: string[], o: Common & { connection?: string }) => {
       await withDirectory(o.db, async (ctx) => {
         const user = await findUser(ctx, ref, o.connection)
-        const connection = await findConnection(ctx, user.connection_id)
+        const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
         const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
         await perform(ctx, 'add_to_groups', input, user.email, o)
       })
@@ -88,7 +86,7 @@ export function groupsCommand(): Command {
       await withDirectory(o.db, async (ctx) => {
         const user = await findUser(ctx, ref, o.connection)
         if (o.all) return perform(ctx, 'remove_from_all_groups', { user_id: user.id }, user.email, o)
-        const connection = await findConnection(ctx, user.connection_id)
+        const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
         const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
         return perform(ctx, 'remove_from_groups', input, user.email, o)
       })
@@ -108,34 +106,12 @@ export function offboardCommand(): Command {
     })
 }
 
-async function withDirectory(db: string | undefined, work: (ctx: DirectoryContext) => Promise<void>): Promise<void> {
-  let config: ReturnType<typeof resolveServeConfig>
-  try {
-    config = resolveServeConfig({ ...(db === undefined ? {} : { db }) })
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message)
-    throw error
-  }
-  await withStore(db, async (store) => work(await openDirectory(store, config)))
-}
-
-async function findConnection(ctx: DirectoryContext, ref: string): Promise<ConnectionRow> {
-  const all = await ctx.store.read((q) => q.connections.all())
-  const byId = all.find((c) => c.id === ref)
-  if (byId) return byId
-  const matches = all.filter((c) => c.name === ref || c.remote_workspace_slug === ref)
-  if (matches.length > 1) throw new UsageError(`${ref} names ${matches.length} connections; use the connection id`)
-  const [match] = matches
-  if (!match) throw new NotFoundError(`Connection ${ref}`)
-  return match
-}
-
 /** A directory user by id, or the live account of an email (in the one connection that has it, or the one named). */
 async function findUser(ctx: DirectoryContext, ref: string, connectionRef: string | undefined): Promise<DirUserRow> {
   const byId = await ctx.store.read((q) => q.dirActions.findUser(ref))
   if (byId) return byId
   if (!ref.includes('@')) throw new NotFoundError(`Directory user ${ref}`)
-  const connection = connectionRef === undefined ? undefined : await findConnection(ctx, connectionRef)
+  const connection = connectionRef === undefined ? undefined : await ctx.store.read((q) => findConnection(q, connectionRef))
   const accounts = (await ctx.store.read((q) => q.dirActions.accountsByEmail(emailKey(ref)))).filter(
     (u) => u.status !== 'deleted' && (connection === undefined || u.connection_id === connection.id),
   )

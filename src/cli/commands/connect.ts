@@ -2,8 +2,8 @@ import { Command } from 'commander'
 import { createConnection } from '../../directory/connections.js'
 import { presentConnection } from '../../directory/present.js'
 import { dbOption, jsonOption, UsageError } from '../program.js'
-import { output, withStore } from '../store.js'
-import { table, withDirectory } from './directory.js'
+import { output, withDirectory, withStore } from '../store.js'
+import { table } from './directory.js'
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []

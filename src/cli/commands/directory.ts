@@ -1,39 +1,17 @@
 import { Command, Option } from 'commander'
-import { keyConfig } from '../../config.js'
 import { createApiKey } from '../../directory/api-keys.js'
-import { DEFAULT_DIRECTORY_CONFIG, type DirectoryContext } from '../../directory/context.js'
 import type { UnifiedUser } from '../../directory/model.js'
 import { getPerson, listUsers, type UserQuery } from '../../directory/read.js'
 import { NotFoundError } from '../../errors.js'
-import { openDirectory } from '../../server.js'
-import type { Queries } from '../../store/queries/index.js'
 import type { DirUserStatus } from '../../store/tables.js'
 import { dbOption, jsonOption, UsageError } from '../program.js'
-import { output, withStore } from '../store.js'
+import { findConnection, output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
 /*
  * The directory from the command line, straight on the SQLite file (safe beside a running server): the
  * unified users table, one person across workspaces, and directory API keys. `connect.ts` holds connections.
  */
-
-/** Opens the store and the directory (its key file beside the database, or GATEHOUSE_SECRET_KEY), runs, closes. */
-export async function withDirectory<T>(db: string | undefined, work: (ctx: DirectoryContext) => Promise<T>): Promise<T> {
-  const config = { ...keyConfig(db, undefined), directory: DEFAULT_DIRECTORY_CONFIG }
-  return withStore(db, async (store) => work(await openDirectory(store, config)))
-}
-
-/** A connection by id, name or remote workspace slug. */
-export async function findConnectionRef(q: Queries, ref: string) {
-  const all = await q.connections.all()
-  const byId = all.find((c) => c.id === ref)
-  if (byId) return byId
-  const matches = all.filter((c) => c.name === ref || c.remote_workspace_slug === ref)
-  if (matches.length > 1) throw new UsageError(`${ref} names ${matches.length} connections; use the connection id`)
-  const [match] = matches
-  if (!match) throw new NotFoundError(`Connection ${ref}`)
-  return match
-}
 
 /** Columns padded to their widest cell, two spaces apart. */
 export function table(header: string[], rows: string[][]): string {
@@ -82,7 +60,7 @@ export function usersCommand(): Command {
               ...(o.status === undefined ? {} : { status: o.status }),
               ...(o.role === undefined ? {} : { role: o.role }),
               ...(o.search === undefined ? {} : { q: o.search }),
-              ...(o.connection === undefined ? {} : { connection_id: (await findConnectionRef(q, o.connection)).id }),
+              ...(o.connection === undefined ? {} : { connection_id: (await findConnection(q, o.connection)).id }),
             }
             const all: UnifiedUser[] = []
             for (let after: string | null = null; ; ) {

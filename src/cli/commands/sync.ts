@@ -1,16 +1,13 @@
 import cliProgress from 'cli-progress'
 import { Command } from 'commander'
 import PQueue from 'p-queue'
-import { ConfigError, resolveServeConfig } from '../../config.js'
 import type { DirectoryContext } from '../../directory/context.js'
 import { approveRun, runSync, type SyncProgress } from '../../directory/sync/run.js'
 import { presentRun } from '../../directory/sync/schemas.js'
-import { NotFoundError } from '../../errors.js'
-import { openDirectory } from '../../server.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
 import { dbOption, UsageError } from '../program.js'
-import { withStore } from '../store.js'
+import { findConnection, withDirectory } from '../store.js'
 
 /** One or more syncs failed: their lines say why; the command exits 1. */
 class SyncFailedError extends Error {}
@@ -26,7 +23,7 @@ export function syncCommand(): Command {
       if (ref !== undefined && o.all) throw new UsageError('name a connection or pass --all, not both')
       await withDirectory(o.db, async (ctx) => {
         const all = await ctx.store.read((q) => q.connections.all())
-        const chosen = ref === undefined ? all : [findConnection(all, ref)]
+        const chosen = ref === undefined ? all : [await ctx.store.read((q) => findConnection(q, ref))]
         const skipped = ref === undefined ? chosen.filter((c) => c.status === 'needs_reauth') : []
         for (const c of skipped) process.stdout.write(`- ${label(c)}: skipped, it needs a new token (the remote answered 401)\n`)
         const runs = await syncAll(
@@ -53,27 +50,6 @@ export function syncCommand(): Command {
       })
     })
   return cmd
-}
-
-async function withDirectory(db: string | undefined, work: (ctx: DirectoryContext) => Promise<void>): Promise<void> {
-  let config: ReturnType<typeof resolveServeConfig>
-  try {
-    config = resolveServeConfig({ ...(db === undefined ? {} : { db }) })
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message)
-    throw error
-  }
-  await withStore(db, async (store) => work(await openDirectory(store, config)))
-}
-
-function findConnection(all: readonly ConnectionRow[], ref: string): ConnectionRow {
-  const byId = all.find((c) => c.id === ref)
-  if (byId) return byId
-  const matches = all.filter((c) => c.name === ref || c.remote_workspace_slug === ref)
-  if (matches.length > 1) throw new UsageError(`${ref} names ${matches.length} connections; use the connection id`)
-  const [match] = matches
-  if (!match) throw new NotFoundError(`Connection ${ref}`)
-  return match
 }
 
 const label = (c: ConnectionRow) => (c.name === c.remote_workspace_slug ? c.name : `${c.name} (${c.remote_workspace_slug})`)

@@ -112,8 +112,9 @@ const iso = (ms = Date.now()) => new Date(ms).toISOString()
 
 /**
  * Records a `running` run for the connection, unless one is under way: a live run gets a 409; a run
- * whose owner stopped heart-beating, or is known to be dead, is marked failed first. Also pushes the connection's next scheduled
- * sync one interval ahead, so no scheduler (in this process or another) starts it again meanwhile.
+ * whose owner stopped heart-beating, or is known to be dead, is marked failed first. Also pushes the
+ * connection's next scheduled sync one interval ahead, so no scheduler (in this process or another)
+ * starts it again meanwhile.
  */
 export async function beginRun(
   ctx: DirectoryContext,
