@@ -1,457 +1,356 @@
-// `npm run bench`: Gatehouse's read and write paths against a minimal in-memory Fastify server, in one run.
+// `npm run bench`: Gatehouse's read and write paths against a minimal in-memory Fastify server, in one run, on
+// SQLite (one server) and on PostgreSQL with one replica and with two.
 //
-// Starts the built server (dist/) on a temporary SQLite file, seeds 100,000 users through the operator API,
-// starts bench/baseline-server.js holding the same users, then load-tests both with autocannon from this
-// process. Prints req/s and p99 per scenario with the ratio to the baseline, checks the targets, and writes
-// bench/results/latest.json. Results are ratios from the same run on the same machine, never absolute
-// numbers to compare across machines. A miss is reported, not an exit code: this is a measurement.
+// SQLite: starts the built server (dist/) on a temporary file and seeds 100,000 users through the operator API.
+// PostgreSQL: creates a schema with a random name (dropped at the end, on failure and on Ctrl-C too), migrates
+// it, starts replica 1 and seeds the same users through its operator API; after the one-replica scenarios,
+// replica 2 starts on the same schema (same GATEHOUSE_SECRET_KEY) and every scenario runs on both at once:
+// one autocannon per replica with half the connections, req/s summed, p99 the worse of the two.
+// bench/baseline-server.js holds the same users in memory. All load comes from this process and targets
+// 127.0.0.1 only. Prints req/s and p99 per scenario and setup with the ratio to the baseline, CPU per request
+// per server, checks the targets, and writes bench/results/latest.json. Results are ratios from the same run
+// on the same machine, never absolute numbers to compare across machines. A miss is reported, not an exit
+// code: this is a measurement.
 //
 // Environment:
+//   BENCH_STORES=sqlite,postgres   which stores to run (default both)
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test   the PostgreSQL to create the schema in
 //   BENCH_SECONDS=5      measured seconds per scenario      BENCH_WARMUP=1   unmeasured seconds before each
-//                        (and 3 × that of mixed Gatehouse reads before the first scenario)
-//   BENCH_CONNECTIONS=10 concurrent connections             BENCH_USERS=100000
+//                        (and 3 × that of mixed Gatehouse reads before each setup's first scenario)
+//   BENCH_CONNECTIONS=10 concurrent connections (split between the replicas)   BENCH_USERS=100000
 //   BENCH_ONLY=baseline,first-page   run only these scenarios (the rest: deep-page, get-user, create-group)
-//   BENCH_CPU_PROF=1     restart Gatehouse after seeding under `node --cpu-prof`; the profile (scenarios only,
-//                        no seeding) goes to bench/results/profiles/ and its summary is printed
-import { spawn } from 'node:child_process'
+//   BENCH_CPU_PROF=1     restart every Gatehouse server after seeding under `node --cpu-prof`; the profiles
+//                        (scenarios only, no seeding) go to bench/results/profiles/ and their summaries are printed
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import {
+  baselineScenario,
+  call,
+  check,
+  checkReads,
+  cleanup,
+  createSchema,
+  expectStatus,
+  firstPagePath,
+  fmt,
+  gatehouseScenarios,
+  guard,
+  HOST,
+  loadAll,
+  measure,
+  numberFrom,
+  printTable,
+  RESULTS,
+  ROOT,
+  randomIds,
+  seedUsers,
+  startChild,
+  stopChild,
+  tmp,
+  walkUsers,
+  warmUpScenario,
+} from './lib.js'
 import { printSummary } from './profile-summary.js'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const RESULTS = join(ROOT, 'bench', 'results')
-const HOST = '127.0.0.1'
-// Both servers must print this; any other address fails the start, so the load only ever targets HOST.
-const READY = new RegExp(`ready on (http://${HOST.replaceAll('.', '\\.')}:\\d+)`)
 const SECONDS = numberFrom('BENCH_SECONDS', 5, 1)
 const WARMUP = numberFrom('BENCH_WARMUP', 1, 0)
 const CONNECTIONS = numberFrom('BENCH_CONNECTIONS', 10, 1)
 const USERS = numberFrom('BENCH_USERS', 100_000, 99_100) // the deep page needs 99,100 rows
 const PROFILE = process.env.BENCH_CPU_PROF === '1'
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined
-const BATCH = 1000 // the operator API's MAX_BATCH
-const PAGE = 100
-const DEEP_PAGES = 99 // pages of 1000 walked before the deep page: it starts at row 99,000
+const STORES = (process.env.BENCH_STORES || 'sqlite,postgres').split(',').map((s) => s.trim())
+for (const s of STORES) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`BENCH_STORES takes sqlite and postgres, got ${s}`)
+const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const SEED_TARGET_S = 30
-// Everything above is bounded; this guard catches a hung child. Defaults finish well inside it.
-const DEADLINE_MS = (120 + 5 * (SECONDS + WARMUP) * 2) * 1000
+const REPLICA_TARGET = 1.6
+const READS = ['first-page', 'deep-page', 'get-user']
+const SETUPS = { sqlite: 'SQLite', pg1: 'PostgreSQL ×1', pg2: 'PostgreSQL ×2' }
+const SHORT = { sqlite: 'SQLite', pg1: 'PG ×1', pg2: 'PG ×2' }
+// Everything is bounded; this guard catches a hung child. Defaults finish well inside it.
+const setupCount = (STORES.includes('sqlite') ? 1 : 0) + (STORES.includes('postgres') ? 2 : 0)
+const DEADLINE_MS = (60 + 150 * STORES.length + 2 * (setupCount * (4 * (SECONDS + WARMUP) + 3 * WARMUP) + 2 * (SECONDS + WARMUP))) * 1000
+const run = guard(DEADLINE_MS)
 
-function numberFrom(name, fallback, min) {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number ≥ ${min}, got ${raw}`)
-  return n
+const wanted = (s) => !ONLY || ONLY.has(s.key)
+const profileDir = join(RESULTS, 'profiles')
+/** Where each profiled server writes: one folder per server, so the summaries say whose they are. */
+const profiles = []
+const profiled = (name, args) => {
+  if (!PROFILE) return args
+  const dir = join(profileDir, name)
+  mkdirSync(dir, { recursive: true })
+  profiles.push({ name, dir })
+  return ['--cpu-prof', '--cpu-prof-dir', dir, ...args]
 }
 
-// ── child processes and clean-up ────────────────────────────────────────────────────────────────────────
-
-const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
-/** @type {Set<import('node:child_process').ChildProcess>} */
-const children = new Set()
-
-/** Starts `node args…` and resolves once stdout prints `… ready on http://127.0.0.1:PORT`. */
-function startChild(name, args) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  const tail = []
-  const log = { lines: 0, tail }
-  const keep = (line) => {
-    log.lines++
-    tail.push(line)
-    if (tail.length > 20) tail.shift()
-  }
-  child.on('exit', () => children.delete(child))
-  createInterface({ input: child.stderr }).on('line', keep)
-  const stdout = createInterface({ input: child.stdout })
-  return new Promise((resolve, reject) => {
-    let ready = false
-    const fail = (why) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} did not start: ${why}\n${tail.join('\n')}`))
-    }
-    const timer = setTimeout(() => fail('no ready line within 30 s'), 30_000)
-    child.once('exit', (code, signal) => {
-      if (!ready) fail(`exited with ${signal ?? code}`)
-    })
-    child.once('error', (error) => fail(error.message))
-    stdout.on('line', (line) => {
-      const match = !ready && READY.exec(line)
-      if (match) {
-        ready = true
-        clearTimeout(timer)
-        resolve({ name, child, url: match[1], log })
-      } else keep(line) // after the ready line, stdout carries the server's log (warn and above)
-    })
-  })
-}
-
-/** SIGTERM (a graceful stop, which also writes a --cpu-prof profile), then SIGKILL after 5 s. */
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
-}
-
-async function cleanup() {
-  await Promise.all([...children].map(stopChild))
-  rmSync(tmp, { recursive: true, force: true })
-}
-
-// Last resort when the run dies some other way: no child outlives this process, no temp file stays.
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-  rmSync(tmp, { recursive: true, force: true })
-})
-let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    interrupted = true
-    console.error(`\nbench: ${signal}, stopping the servers`)
-    cleanup().finally(() => process.exit(130))
-  })
-}
-setTimeout(() => {
-  console.error(`bench: still running after ${DEADLINE_MS / 1000} s, giving up`)
-  cleanup().finally(() => process.exit(1))
-}, DEADLINE_MS).unref()
-
-// ── HTTP ────────────────────────────────────────────────────────────────────────────────────────────────
-
-async function call(base, method, path, { token, body } = {}) {
-  const headers = {}
-  if (token) headers.authorization = `Bearer ${token}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(base + path, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(60_000),
-  })
-  const text = await res.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: res.status, body: json, text }
-}
-
-function expectStatus(res, status, what) {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`)
-  return res.body
-}
-
-const firstPagePath = `/users?pagination%5Bcount%5D=${PAGE}`
-const pagePath = (count, cursor) =>
-  `/users?pagination%5Bcount%5D=${count}${cursor ? `&pagination%5Bcursor%5D=${encodeURIComponent(cursor)}` : ''}`
-
-// ── load ────────────────────────────────────────────────────────────────────────────────────────────────
-
-function cannon(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, ...opts }, (error, result) => (error ? reject(error) : resolve(result)))
-  })
-}
-
-/** CPU seconds a process has used (user + system), from /proc; undefined where there is no /proc. */
-function cpuSecondsOf(pid) {
-  try {
-    // Fields after the command name, which sits in parentheses and may hold spaces; utime and stime are 14 and 15.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ is 100 on Linux
-  } catch {
-    return undefined
-  }
-}
-
-async function measure(scenario, pid) {
-  if (WARMUP > 0) await cannon({ ...scenario.load(), duration: WARMUP })
-  const cpuBefore = cpuSecondsOf(pid)
-  const r = await cannon({ ...scenario.load(), duration: SECONDS })
-  const cpuAfter = cpuSecondsOf(pid)
-  const ok = r['2xx'] ?? 0
-  const statuses = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]))
-  return {
-    key: scenario.key,
-    label: scenario.label,
-    server: scenario.server,
-    reqPerSec: r.requests.average,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    requests: r.requests.total,
-    // Server CPU per request: unlike req/s, barely moved by other work competing for the machine.
-    cpuUsPerReq: cpuBefore === undefined || cpuAfter === undefined ? null : (1e6 * (cpuAfter - cpuBefore)) / Math.max(1, r.requests.total),
-    ok,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    statuses,
-    seconds: r.duration,
-  }
-}
+const serveArgs = (adminKey, store) => [
+  'dist/main.js',
+  'serve',
+  '--host',
+  HOST,
+  '--port',
+  '0',
+  ...store,
+  '--admin-key',
+  adminKey,
+  '--rate-limit',
+  'off',
+  '--log-level',
+  'warn',
+  '--no-demo',
+]
 
 // ── the run ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Shared across the stores: the baseline server, its two measurements, and every server for the log tails. */
+const state = { baseline: undefined, baselineResults: [], setups: [], servers: [], seeding: {} }
 
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first (npm run bench does)')
   console.log(
-    `Gatehouse bench: ${USERS.toLocaleString('en')} users, ${SECONDS} s per scenario (+${WARMUP} s warm-up), ${CONNECTIONS} connections, ` +
-      `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
+    `Gatehouse bench: ${STORES.join(' and ')}, ${USERS.toLocaleString('en')} users, ${SECONDS} s per scenario (+${WARMUP} s warm-up), ` +
+      `${CONNECTIONS} connections, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`,
   )
   const adminKey = randomBytes(24).toString('hex')
-  const db = join(tmp, 'bench.db')
-  const gatehouseArgs = [
-    'dist/main.js',
-    'serve',
-    '--host',
-    HOST,
-    '--port',
-    '0',
-    '--db',
-    db,
-    '--admin-key',
-    adminKey,
-    '--rate-limit',
-    'off',
-    '--log-level',
-    'warn',
-    '--no-demo',
-  ]
-  let gatehouse = await startChild('Gatehouse', gatehouseArgs)
-  const admin = (method, path, body) => call(gatehouse.url, method, `/admin${path}`, { token: adminKey, body })
-
-  // Seed.
-  const created = expectStatus(
-    await admin('POST', '/workspaces', { name: 'Bench', slug: 'bench', ownerEmail: 'owner@bench.example' }),
-    201,
-    'POST /admin/workspaces',
-  )
-  const workspaceId = created.data.workspace.id
-  const token = created.data.token
-  const seedStart = performance.now()
-  for (let from = 0; from < USERS; from += BATCH) {
-    const users = []
-    for (let i = from; i < Math.min(from + BATCH, USERS); i++) users.push({ email: `user${i}@bench.example`, name: `Bench User ${i}` })
-    const res = expectStatus(await admin('POST', `/workspaces/${workspaceId}/users`, { users }), 201, `seed batch at ${from}`)
-    if (res.data.users.length !== users.length)
-      throw new Error(`seed batch at ${from}: ${res.data.users.length} users back, sent ${users.length}`)
-  }
-  const seedSeconds = (performance.now() - seedStart) / 1000
-  console.log(`seeded ${USERS.toLocaleString('en')} users in ${seedSeconds.toFixed(1)} s (${Math.round(USERS / seedSeconds)} users/s)`)
-
-  // Walk the whole list by 1000: the deep cursor is `next` after 99 pages, and the baseline gets the same rows.
-  const walkStart = performance.now()
-  const all = []
-  let deepCursor
-  let cursor
-  for (let pages = 0; ; pages++) {
-    const res = expectStatus(await call(gatehouse.url, 'GET', pagePath(BATCH, cursor), { token }), 200, `walk page ${pages}`)
-    all.push(...res.data.users)
-    cursor = res.data.pagination.next
-    if (pages + 1 === DEEP_PAGES) deepCursor = cursor
-    if (!cursor) break
-  }
-  for (let i = 1; i < all.length; i++) if (!(all[i - 1].id < all[i].id)) throw new Error(`GET /users is not in id order at row ${i}`)
-  if (!deepCursor) throw new Error(`the list ended before ${DEEP_PAGES} pages of ${BATCH}: raise BENCH_USERS`)
-  const deepRow = DEEP_PAGES * BATCH
-  console.log(
-    `walked ${all.length.toLocaleString('en')} users (the seeded ones and the owner) in ${((performance.now() - walkStart) / 1000).toFixed(1)} s; ` +
-      `deep page starts at row ${deepRow.toLocaleString('en')}`,
-  )
-
-  const usersFile = join(tmp, 'users.json')
-  writeFileSync(usersFile, JSON.stringify(all.map(({ id, name, email }) => ({ id, name, email, permissions: [] }))))
-  const baseline = await startChild('Baseline', [join('bench', 'baseline-server.js'), usersFile])
-
-  // One checked response per read scenario: the load below counts only status codes.
-  const check = (cond, what) => {
-    if (!cond) throw new Error(`sanity check failed: ${what}`)
-  }
-  const gFirst = expectStatus(await call(gatehouse.url, 'GET', firstPagePath, { token }), 200, 'Gatehouse first page')
-  const bFirst = expectStatus(await call(baseline.url, 'GET', firstPagePath), 200, 'baseline first page')
-  const gDeep = expectStatus(await call(gatehouse.url, 'GET', pagePath(PAGE, deepCursor), { token }), 200, 'Gatehouse deep page')
-  check(gFirst.data.users.length === PAGE && gFirst.data.users[0].id === all[0].id, 'Gatehouse first page')
-  check(bFirst.data.users.length === PAGE && bFirst.data.users[0].id === all[0].id, 'baseline first page')
-  check(gDeep.data.users.length === PAGE && gDeep.data.users[0].id === all[deepRow].id, 'Gatehouse deep page starts at the deep row')
-  check(gFirst.data.pagination.totalEntries === bFirst.data.pagination.totalEntries, 'both servers count the same users')
-  const bytes = (body) => Buffer.byteLength(JSON.stringify(body))
-  console.log(`first-page body: Gatehouse ${bytes(gFirst)} bytes, baseline ${bytes(bFirst)} bytes`)
-
-  let profileDir
-  if (PROFILE) {
-    // Restart on the same file so the profile covers the scenarios, not the seeding.
-    profileDir = join(RESULTS, 'profiles')
-    mkdirSync(profileDir, { recursive: true })
-    await stopChild(gatehouse.child)
-    gatehouse = await startChild('Gatehouse (profiled)', ['--cpu-prof', '--cpu-prof-dir', profileDir, ...gatehouseArgs])
-  }
-
-  const auth = { authorization: `Bearer ${token}` }
-  const ids = Array.from({ length: 10_000 }, () => all[Math.floor(Math.random() * all.length)].id)
-  let nextId = 0
-  const runTag = randomBytes(3).toString('hex')
-  let nextGroup = 0
-  const scenarios = [
-    {
-      key: 'baseline',
-      label: 'baseline first page (in-memory)',
-      server: 'baseline',
-      load: () => ({ url: baseline.url + firstPagePath }),
-    },
-    {
-      key: 'first-page',
-      label: 'GET /users first page',
-      server: 'gatehouse',
-      load: () => ({ url: gatehouse.url + firstPagePath, headers: auth }),
-    },
-    {
-      key: 'deep-page',
-      label: `GET /users at row ${deepRow.toLocaleString('en')}`,
-      server: 'gatehouse',
-      load: () => ({ url: gatehouse.url + pagePath(PAGE, deepCursor), headers: auth }),
-    },
-    {
-      key: 'get-user',
-      label: 'GET /users/{id} (random)',
-      server: 'gatehouse',
-      load: () => ({
-        url: gatehouse.url,
-        headers: auth,
-        requests: [
-          {
-            setupRequest: (req) => {
-              req.path = `/users/${ids[nextId++ % ids.length]}`
-              return req
-            },
-          },
-        ],
-      }),
-    },
-    {
-      key: 'create-group',
-      label: 'POST /groups (unique names)',
-      server: 'gatehouse',
-      load: () => ({
-        url: gatehouse.url,
-        headers: { ...auth, 'content-type': 'application/json' },
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (req) => {
-              req.path = '/groups'
-              req.body = JSON.stringify({ name: `bench-${runTag}-${nextGroup++}` })
-              return req
-            },
-          },
-        ],
-      }),
-    },
-  ].filter((s) => !ONLY || ONLY.has(s.key))
-
-  // The first Gatehouse scenario after seeding measured ~15% below the second, whichever came first (JIT and
-  // heap still settling after 100 write batches), so every read path gets a few unmeasured seconds up front.
-  if (WARMUP > 0 && scenarios.some((s) => s.server === 'gatehouse')) {
-    const paths = [firstPagePath, pagePath(PAGE, deepCursor), ...ids.slice(0, 100).map((id) => `/users/${id}`)]
-    let n = 0
-    await cannon({
-      url: gatehouse.url,
-      headers: auth,
-      duration: 3 * WARMUP,
-      requests: [
-        {
-          setupRequest: (req) => {
-            req.path = paths[n++ % paths.length]
-            return req
-          },
-        },
-      ],
-    })
-  }
-
   const loadBefore = loadavg()[0]
-  const results = []
-  for (const scenario of scenarios) {
-    process.stdout.write(`running ${scenario.label}… `)
-    const r = await measure(scenario, (scenario.server === 'gatehouse' ? gatehouse : baseline).child.pid)
-    results.push(r)
-    console.log(
-      `${Math.round(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`,
-    )
-  }
+  if (STORES.includes('sqlite')) await sqlite(adminKey)
+  if (STORES.includes('postgres')) await postgres(adminKey)
+
   // The baseline runs again last: ratios use the mean of both, and the spread shows how much the machine drifted.
-  const first = scenarios.find((s) => s.key === 'baseline')
-  if (first && scenarios.length > 1) {
+  if (state.baselineResults.length > 0 && state.setups.some((s) => s.results.length > 0)) {
     process.stdout.write('running the baseline again… ')
-    const r = await measure({ ...first, key: 'baseline-again', label: 'baseline first page (again, last)' }, baseline.child.pid)
-    results.push(r)
-    console.log(`${Math.round(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms`)
+    const r = await measureOn({ ...baselineScenario, key: 'baseline-again', label: 'baseline first page (again, last)' }, [state.baseline])
+    state.baselineResults.push(r)
+    console.log(`${fmt.int(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms`)
   }
-
-  report({ seedSeconds, results, gatehouse, baseline, load: [loadBefore, loadavg()[0]] })
-
-  if (PROFILE) {
-    await stopChild(gatehouse.child) // writes the profile
-    const newest = readdirSync(profileDir)
+  const loadAfter = loadavg()[0]
+  await Promise.all(state.servers.map((s) => stopChild(s.child))) // writes the profiles
+  report([loadBefore, loadAfter])
+  for (const { name, dir } of profiles) {
+    const newest = readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
       .sort()
       .pop()
-    if (newest) printSummary(join(profileDir, newest), 20)
+    if (newest) {
+      console.log(`\n── ${name} ──`)
+      printSummary(join(dir, newest), 15)
+    }
   }
 }
 
-function report({ seedSeconds, results, gatehouse, baseline, load }) {
-  const by = Object.fromEntries(results.map((r) => [r.key, r]))
-  const baselines = results.filter((r) => r.server === 'baseline').map((r) => r.reqPerSec)
-  const base = baselines.length > 0 ? baselines.reduce((a, b) => a + b) / baselines.length : undefined
-  const baseCpus = results.filter((r) => r.server === 'baseline' && r.cpuUsPerReq !== null).map((r) => r.cpuUsPerReq)
-  const baseCpu = baseCpus.length > 0 ? baseCpus.reduce((a, b) => a + b) / baseCpus.length : undefined
-  const rows = results.map((r) => [
-    r.label,
-    Math.round(r.reqPerSec).toLocaleString('en'),
-    String(r.p99Ms),
-    base ? `${(r.reqPerSec / base).toFixed(2)}×` : '–',
-    r.cpuUsPerReq === null ? '–' : String(Math.round(r.cpuUsPerReq)),
-    r.cpuUsPerReq === null || !baseCpu ? '–' : `${(baseCpu / r.cpuUsPerReq).toFixed(2)}×`,
-    r.non2xx + r.errors + r.timeouts === 0 ? 'ok' : `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
-  ])
-  const header = ['scenario', 'req/s', 'p99 ms', 'vs baseline', 'CPU µs/req', 'vs baseline', 'responses']
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)))
-  const line = (cells) =>
-    cells
-      .map((c, i) => (i === 0 || i === header.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd()
-  console.log(`\n${line(header)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`)
-  for (const row of rows) console.log(line(row))
+const measureOn = (scenario, servers, dbPids) =>
+  measure(scenario, { servers, connections: CONNECTIONS, seconds: SECONDS, warmup: WARMUP, ...(dbPids ? { dbPids } : {}) })
 
-  const targets = []
-  const target = (name, value, goal, pass) =>
-    targets.push({ name, value, goal, result: pass === undefined ? 'SKIP' : pass ? 'PASS' : 'MISS' })
-  target(`seeding ${USERS.toLocaleString('en')} users`, `${seedSeconds.toFixed(1)} s`, `< ${SEED_TARGET_S} s`, seedSeconds < SEED_TARGET_S)
-  const first = by['first-page']?.reqPerSec
-  const deep = by['deep-page']?.reqPerSec
-  // The targets are on req/s, as specified; CPU per request is printed beside them as a cross-check.
-  const byCpu = (a, b) => (a?.cpuUsPerReq && b ? `, by CPU per request ${(b / a.cpuUsPerReq).toFixed(2)}×` : '')
-  target(
-    'first page vs baseline',
-    first && base ? `${(first / base).toFixed(2)}×${byCpu(by['first-page'], baseCpu)}` : 'n/a',
-    '≥ 0.60×',
-    first && base ? first >= 0.6 * base : undefined,
+async function sqlite(adminKey) {
+  const args = serveArgs(adminKey, ['--db', join(tmp, 'bench.db')])
+  let gatehouse = await startChild('Gatehouse', args)
+  const data = await seedAndWalk('sqlite', 'SQLite', gatehouse, adminKey)
+  if (PROFILE) {
+    // Restart on the same file so the profile covers the scenarios, not the seeding.
+    await stopChild(gatehouse.child)
+    gatehouse = await startChild('Gatehouse (profiled)', profiled('sqlite', args))
+  }
+  state.servers.push(gatehouse)
+  await runSetup('sqlite', [gatehouse], data)
+  await stopChild(gatehouse.child) // its CPU and memory are not the PostgreSQL setups' business
+}
+
+async function postgres(adminKey) {
+  const db = await createSchema(DATABASE_URL)
+  console.log(`PostgreSQL: schema ${db.schema} in ${DATABASE_URL.replace(/\/\/[^@/]*@/, '//…@')}`)
+  const { migrateStore } = await import('../dist/store/open.js')
+  await migrateStore({ postgresUrl: db.url })
+  // Replicas sharing a database share the key that seals remote tokens.
+  const env = { GATEHOUSE_SECRET_KEY: randomBytes(32).toString('hex') }
+  const args = serveArgs(adminKey, ['--database-url', db.url])
+  let replica1 = await startChild('Replica 1', args, env)
+  const data = await seedAndWalk('postgres', 'PostgreSQL (through replica 1)', replica1, adminKey)
+  // Fresh statistics for the planner, as autovacuum would make them a little later.
+  const tables = await db.query(`select tablename from pg_tables where schemaname = '${db.schema}'`)
+  for (const { tablename } of tables.rows) await db.query(`vacuum analyze "${tablename}"`)
+  if (PROFILE) {
+    await stopChild(replica1.child)
+    replica1 = await startChild('Replica 1 (profiled)', profiled('postgres-replica-1', args), env)
+  }
+  state.servers.push(replica1)
+  await runSetup('pg1', [replica1], data, db.backendPids)
+
+  const replica2 = await startChild('Replica 2', profiled('postgres-replica-2', args), env)
+  state.servers.push(replica2)
+  // Replica 2 walks the whole list too (which also warms it up as the walk did replica 1): the same rows, in order.
+  const walked = await walkUsers(replica2.url, data.token)
+  check(walked.all.length === data.all.length && walked.all.every((u, i) => u.id === data.all[i].id), 'both replicas list the same users')
+  await checkReads('Replica 2', replica2.url, data)
+  await runSetup('pg2', [replica1, replica2], data, db.backendPids)
+  await Promise.all([stopChild(replica1.child), stopChild(replica2.child)])
+}
+
+/** Seeds through `server`, walks the list back, starts the baseline on the first walk, and checks one response each. */
+async function seedAndWalk(key, store, server, adminKey) {
+  const { token, seconds } = await seedUsers(server.url, adminKey, USERS)
+  state.seeding[key] = seconds
+  console.log(`${store}: seeded ${USERS.toLocaleString('en')} users in ${seconds.toFixed(1)} s (${Math.round(USERS / seconds)} users/s)`)
+  const walked = await walkUsers(server.url, token)
+  console.log(
+    `${store}: walked ${walked.all.length.toLocaleString('en')} users (the seeded ones and the owner) in ${walked.seconds.toFixed(1)} s; ` +
+      `deep page starts at row ${walked.deepRow.toLocaleString('en')}`,
   )
-  target(
-    'deep page vs first page',
-    deep && first ? `${(deep / first).toFixed(2)}×${byCpu(by['deep-page'], by['first-page']?.cpuUsPerReq)}` : 'n/a',
-    '≥ 0.90×',
-    deep && first ? deep >= 0.9 * first : undefined,
+  const data = { token, ...walked, ids: randomIds(walked.all) }
+  if (!state.baseline) {
+    const usersFile = join(tmp, 'users.json')
+    writeFileSync(usersFile, JSON.stringify(walked.all.map(({ id, name, email }) => ({ id, name, email, permissions: [] }))))
+    state.baseline = await startChild('Baseline', [join('bench', 'baseline-server.js'), usersFile])
+  }
+  const first = await checkReads(server.name, server.url, data)
+  const baseFirst = expectStatus(await call(state.baseline.url, 'GET', firstPagePath), 200, 'baseline first page')
+  check(baseFirst.data.users.length === first.data.users.length, 'baseline first page')
+  check(first.data.pagination.totalEntries === baseFirst.data.pagination.totalEntries, 'both servers count the same users')
+  const bytes = (body) => Buffer.byteLength(JSON.stringify(body))
+  console.log(`${store}: first-page body: Gatehouse ${bytes(first)} bytes, baseline ${bytes(baseFirst)} bytes`)
+  return data
+}
+
+/** Warms every server up, measures the baseline if this is the first setup, then each scenario on all servers at once. */
+async function runSetup(key, servers, data, dbPids) {
+  const setup = { key, label: SETUPS[key], replicas: servers.map((s) => s.name), results: [] }
+  state.setups.push(setup)
+  const scenarios = gatehouseScenarios(data).filter(wanted)
+  // The first Gatehouse scenario after seeding measured ~15% below the second, whichever came first (JIT and
+  // heap still settling after 100 write batches), so every read path gets a few unmeasured seconds up front.
+  if (WARMUP > 0 && scenarios.length > 0) await loadAll(warmUpScenario(data), servers, CONNECTIONS, 3 * WARMUP)
+  if (state.baselineResults.length === 0 && wanted(baselineScenario)) {
+    process.stdout.write(`running ${baselineScenario.label}… `)
+    const r = await measureOn(baselineScenario, [state.baseline])
+    state.baselineResults.push(r)
+    console.log(`${fmt.int(r.reqPerSec)} req/s, p99 ${r.p99Ms} ms`)
+  }
+  for (const scenario of scenarios) {
+    process.stdout.write(`running ${scenario.label} on ${setup.label}… `)
+    const r = await measureOn(scenario, servers, dbPids)
+    setup.results.push(r)
+    const split = r.perServer.length > 1 ? ` (${r.perServer.map((p) => fmt.int(p.reqPerSec)).join(' + ')})` : ''
+    console.log(
+      `${fmt.int(r.reqPerSec)} req/s${split}, p99 ${r.p99Ms} ms` +
+        (r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''),
+    )
+  }
+}
+
+// ── the report ──────────────────────────────────────────────────────────────────────────────────────────
+
+const mean = (xs) => (xs.length > 0 ? xs.reduce((a, b) => a + b) / xs.length : undefined)
+
+/** A pino line as `msg: err.message` (stacks are in the servers' own logs, not needed here). */
+function brief(line) {
+  try {
+    const { msg, err } = JSON.parse(line)
+    return err?.message ? `${msg}: ${err.message}` : String(msg)
+  } catch {
+    return line.slice(0, 300)
+  }
+}
+
+function report(load) {
+  const baselines = state.baselineResults.map((r) => r.reqPerSec)
+  const base = mean(baselines)
+  const baseCpu = mean(state.baselineResults.filter((r) => r.cpuUsPerReq !== null).map((r) => r.cpuUsPerReq))
+  const setup = Object.fromEntries(state.setups.map((s) => [s.key, Object.fromEntries(s.results.map((r) => [r.key, r]))]))
+  const ok = (r) => r.non2xx + r.errors + r.timeouts === 0
+
+  // SQLite against the baseline, as this bench has always printed it.
+  if (setup.sqlite) {
+    const results = [
+      ...state.baselineResults.slice(0, 1),
+      ...state.setups.find((s) => s.key === 'sqlite').results,
+      ...state.baselineResults.slice(1),
+    ]
+    printTable(
+      ['scenario', 'req/s', 'p99 ms', 'vs baseline', 'CPU µs/req', 'vs baseline', 'responses'],
+      results.map((r) => [
+        r.label,
+        fmt.int(r.reqPerSec),
+        String(r.p99Ms),
+        base ? `${(r.reqPerSec / base).toFixed(2)}×` : '–',
+        r.cpuUsPerReq === null ? '–' : String(Math.round(r.cpuUsPerReq)),
+        r.cpuUsPerReq === null || !baseCpu ? '–' : `${(baseCpu / r.cpuUsPerReq).toFixed(2)}×`,
+        ok(r) ? 'ok' : `${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
+      ]),
+      [0, 6],
+    )
+  }
+
+  // Every setup side by side.
+  const keys = state.setups.map((s) => s.key)
+  const both = setup.pg1 && setup.pg2
+  const scenarioRows = [
+    ...new Map([
+      ...(base ? [['baseline', baselineScenario.label]] : []),
+      ...state.setups.flatMap((s) => s.results.map((r) => [r.key, r.label])),
+    ]),
+  ]
+  if (state.setups.length > 1 || !setup.sqlite) {
+    const header = ['scenario']
+    for (const k of keys) header.push(SHORT[k], 'p99', '×base')
+    if (both) header.push('×2/×1')
+    header.push('baseline', 'p99')
+    printTable(
+      header,
+      scenarioRows.map(([key, label]) => {
+        const row = [label]
+        for (const k of keys) {
+          const r = setup[k][key]
+          row.push(fmt.int(r?.reqPerSec), r ? String(r.p99Ms) : '–', r ? fmt.ratio(r.reqPerSec, base) : '–')
+        }
+        if (both) row.push(fmt.ratio(setup.pg2[key]?.reqPerSec, setup.pg1[key]?.reqPerSec))
+        row.push(
+          key === 'baseline' ? fmt.int(base) : '–',
+          key === 'baseline' ? String(Math.max(...state.baselineResults.map((r) => r.p99Ms))) : '–',
+        )
+        return row
+      }),
+    )
+    console.log(
+      `req/s, p99 ms and the ratio to the baseline (mean of its two runs); PG ×2: two replicas on one schema, ${CONNECTIONS} connections split between them`,
+    )
+  }
+
+  // CPU per request, per server: each Gatehouse over the requests it served, PostgreSQL's backends and the whole
+  // machine over all of them. `busy` is the share of all cores in use while the scenario ran.
+  const cpuColumns = {
+    sqlite: [['SQLite GH', (r) => r.perServer[0]?.cpuUsPerReq]],
+    pg1: [
+      ['PG×1 GH', (r) => r.perServer[0]?.cpuUsPerReq],
+      ['PG', (r) => r.dbCpuUsPerReq],
+    ],
+    pg2: [
+      ['PG×2 GH 1', (r) => r.perServer[0]?.cpuUsPerReq],
+      ['GH 2', (r) => r.perServer[1]?.cpuUsPerReq],
+      ['PG', (r) => r.dbCpuUsPerReq],
+    ],
+  }
+  const cpuHeader = ['CPU µs/request']
+  for (const k of keys) cpuHeader.push(...cpuColumns[k].map(([h]) => h), 'all', 'busy')
+  printTable(
+    cpuHeader,
+    scenarioRows
+      .filter(([key]) => key !== 'baseline')
+      .map(([key, label]) => {
+        const row = [label]
+        for (const k of keys) {
+          const r = setup[k][key]
+          row.push(...cpuColumns[k].map(([, get]) => (r ? fmt.int(get(r)) : '–')), fmt.int(r?.machineUsPerReq), fmt.pct(r?.machineBusy))
+        }
+        return row
+      }),
   )
+  console.log(
+    'GH: a Gatehouse server, over the requests it served; PG: the PostgreSQL backends of the replicas; all: everything\n' +
+      `the machine ran (servers, PostgreSQL, this load generator, anything else) over all requests; busy: share of the ${cpus().length} cores in use.` +
+      (baseCpu ? ` Baseline: ${fmt.int(baseCpu)} µs/request.` : ''),
+  )
+
   if (baselines.length > 1) {
     const spread = (Math.max(...baselines) - Math.min(...baselines)) / (base ?? 1)
     console.log(
@@ -459,24 +358,82 @@ function report({ seedSeconds, results, gatehouse, baseline, load }) {
         (spread > 0.15 ? `; they differ by ${Math.round(100 * spread)}%, so the machine was not steady` : ''),
     )
   }
-  console.log('\ntargets:')
-  for (const t of targets) console.log(`  ${t.result.padEnd(4)}  ${t.name}: ${t.value} (target ${t.goal})`)
 
-  const failed = results.filter((r) => r.non2xx + r.errors + r.timeouts > 0)
+  const targets = []
+  const target = (name, value, goal, pass) =>
+    targets.push({ name, value, goal, result: pass === undefined ? 'SKIP' : pass ? 'PASS' : 'MISS' })
+  // The targets are on req/s, as specified; CPU per request is printed beside them as a cross-check.
+  const byCpu = (a, b) => (a?.cpuUsPerReq && b ? `, by CPU per request ${(b / a.cpuUsPerReq).toFixed(2)}×` : '')
+  for (const [k, suffix, seeded] of [
+    ['sqlite', '', state.seeding.sqlite],
+    ['pg1', ' (PostgreSQL)', state.seeding.postgres],
+  ]) {
+    const by = setup[k]
+    if (!by) continue
+    target(`seeding ${USERS.toLocaleString('en')} users${suffix}`, `${seeded.toFixed(1)} s`, `< ${SEED_TARGET_S} s`, seeded < SEED_TARGET_S)
+    const first = by['first-page']?.reqPerSec
+    const deep = by['deep-page']?.reqPerSec
+    target(
+      `first page vs baseline${suffix}`,
+      first && base ? `${(first / base).toFixed(2)}×${byCpu(by['first-page'], baseCpu)}` : 'n/a',
+      '≥ 0.60×',
+      first && base ? first >= 0.6 * base : undefined,
+    )
+    target(
+      `deep page vs first page${suffix}`,
+      deep && first ? `${(deep / first).toFixed(2)}×${byCpu(by['deep-page'], by['first-page']?.cpuUsPerReq)}` : 'n/a',
+      '≥ 0.90×',
+      deep && first ? deep >= 0.9 * first : undefined,
+    )
+  }
+  if (both)
+    for (const key of READS) {
+      const one = setup.pg1[key]
+      const two = setup.pg2[key]
+      target(
+        `2 replicas vs 1, ${one?.label ?? key}`,
+        one && two
+          ? `${(two.reqPerSec / one.reqPerSec).toFixed(2)}× (${fmt.int(two.reqPerSec)} vs ${fmt.int(one.reqPerSec)} req/s)`
+          : 'n/a',
+        `≥ ${REPLICA_TARGET.toFixed(2)}×`,
+        one && two ? two.reqPerSec >= REPLICA_TARGET * one.reqPerSec : undefined,
+      )
+    }
+  console.log('\ntargets:')
+  let headed = false
+  for (const t of targets) {
+    if (!headed && t.name.startsWith('2 replicas')) {
+      headed = true
+      console.log(`  2 replicas ≥ ${REPLICA_TARGET}× one replica on reads (PostgreSQL):`)
+    }
+    console.log(`  ${t.result.padEnd(4)}  ${t.name}: ${t.value} (target ${t.goal})`)
+  }
+  if (both && setup.pg1['create-group'] && setup.pg2['create-group'])
+    console.log(
+      `  info  2 replicas vs 1, POST /groups: ${fmt.ratio(setup.pg2['create-group'].reqPerSec, setup.pg1['create-group'].reqPerSec)} (writes: no target)`,
+    )
+
+  const all = [...state.baselineResults, ...state.setups.flatMap((s) => s.results.map((r) => ({ ...r, setup: s.label })))]
+  const failed = all.filter((r) => !ok(r))
   if (failed.length > 0) {
     console.log('\nWARNING: this run had failed requests, so its numbers are not trustworthy:')
     for (const r of failed)
-      console.log(`  ${r.label}: status counts ${JSON.stringify(r.statuses)}, ${r.errors} errors, ${r.timeouts} timeouts`)
+      console.log(
+        `  ${r.setup ? `${r.setup}: ` : ''}${r.label}: status counts ${JSON.stringify(r.statuses)}, ${r.errors} errors, ${r.timeouts} timeouts`,
+      )
   } else console.log('\nevery response was 2xx')
-  // This process and one server keep about two cores busy; much more load means something else competed.
-  const busy = Math.max(...load) > cpus().length + 1
+  // The bench's own processes keep the cores busy; what matters is CPU none of them used while measuring.
+  const others = all.map((r) => r.otherBusy).filter((x) => x !== null)
+  const other = others.length > 0 ? Math.max(...others) : undefined
+  const busy = load[0] > cpus().length || (other ?? 0) > 0.15
   console.log(
     `load average ${load.map((l) => l.toFixed(1)).join(' → ')} on ${cpus().length} CPUs` +
+      (other === undefined ? '' : `; CPU outside the bench's processes (kernel, other work) up to ${fmt.pct(other)} of the machine`) +
       (busy ? ': WARNING, other work competed for the CPUs during this run; its numbers are noisy' : ''),
   )
-  for (const server of [gatehouse, baseline])
+  for (const server of [...state.servers, state.baseline].filter(Boolean))
     if (server.log.lines > 0)
-      console.log(`${server.name} logged ${server.log.lines} lines; the last:\n  ${server.log.tail.slice(-5).join('\n  ')}`)
+      console.log(`${server.name} logged ${server.log.lines} lines; the last:\n  ${server.log.tail.slice(-5).map(brief).join('\n  ')}`)
 
   mkdirSync(RESULTS, { recursive: true })
   const out = {
@@ -484,11 +441,19 @@ function report({ seedSeconds, results, gatehouse, baseline, load }) {
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim(),
-    loadAverage: { before: load[0], after: load[1], contended: busy },
-    settings: { users: USERS, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, pageSize: PAGE, profiled: PROFILE },
-    seeding: { users: USERS, seconds: seedSeconds },
+    loadAverage: { before: load[0], after: load[1], contended: busy, otherBusyMax: other ?? null },
+    settings: {
+      stores: STORES,
+      users: USERS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP,
+      connections: CONNECTIONS,
+      pageSize: 100,
+      profiled: PROFILE,
+    },
+    seeding: Object.fromEntries(Object.entries(state.seeding).map(([store, seconds]) => [store, { users: USERS, seconds }])),
     baselineReqPerSec: base ?? null,
-    scenarios: results.map((r) => ({ ...r, vsBaseline: base ? r.reqPerSec / base : null })),
+    scenarios: all.map((r) => ({ ...r, vsBaseline: base ? r.reqPerSec / base : null })),
     targets,
     clean: failed.length === 0,
   }
@@ -499,7 +464,7 @@ function report({ seedSeconds, results, gatehouse, baseline, load }) {
 try {
   await main()
 } catch (error) {
-  if (!interrupted) console.error(`\nbench failed: ${error instanceof Error ? error.stack : error}`)
+  if (!run.interrupted) console.error(`\nbench failed: ${error instanceof Error ? error.stack : error}`)
   process.exitCode = 1
 } finally {
   await cleanup()
