@@ -7,6 +7,8 @@ export interface RateLimitConfig {
   perMinute: number
   /** Budget for each RL60 write endpoint of one workspace, per one-minute window. */
   writePerMinute: number
+  /** Window length in seconds: 60, as Segment's; shorter only to test clients against window turns quickly. */
+  windowSeconds?: number
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { enabled: true, perMinute: 600, writePerMinute: 60 }
@@ -32,8 +34,9 @@ export class RateLimits {
     readonly config: RateLimitConfig,
     factory: LimiterFactory = memoryLimiters,
   ) {
-    this.all = factory({ keyPrefix: 'gh_all', points: config.perMinute, duration: 60 })
-    this.writes = factory({ keyPrefix: 'gh_rl60', points: config.writePerMinute, duration: 60 })
+    const duration = config.windowSeconds ?? 60
+    this.all = factory({ keyPrefix: 'gh_all', points: config.perMinute, duration })
+    this.writes = factory({ keyPrefix: 'gh_rl60', points: config.writePerMinute, duration })
   }
 
   /** Spends a point; throws RateLimitError (429) when a budget is exhausted. */

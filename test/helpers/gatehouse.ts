@@ -73,6 +73,8 @@ let slugCounter = 0
 export interface StartOptions {
   rateLimit?: string
   writeRateLimit?: string
+  /** Rate-limit window in seconds (60 unless a test needs windows to turn quickly). */
+  rateLimitWindowSeconds?: number
   /** Reuse a database file (restart tests). */
   dbFile?: string
   /** Run the directory's periodic sync scheduler (off by default: tests start their syncs). */
@@ -106,6 +108,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
     {},
   )
   if (options.syncIntervalMs !== undefined) config.directory.syncIntervalMs = options.syncIntervalMs
+  if (options.rateLimitWindowSeconds !== undefined) config.rateLimits.windowSeconds = options.rateLimitWindowSeconds
   if (options.logStream) config.logStream = options.logStream
   if (pgSchema) await migrateStore({ postgresUrl: pgSchema.url })
   const server = await startServer(config, () => {})
