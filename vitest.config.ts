@@ -2,7 +2,16 @@ import { defineConfig } from 'vitest/config'
 
 // One suite, two stores: the HTTP-level suites run on SQLite and again on PostgreSQL (a random schema per
 // server, dropped after). Suites about the SQLite file itself (restart, CLI on --db) run on SQLite only.
-const onBothStores = ['test/iam/**/*.test.ts', 'test/wire/**/*.test.ts', 'test/admin/**/*.test.ts', 'test/directory/**/*.test.ts']
+const onBothStores = [
+  'test/iam/**/*.test.ts',
+  'test/wire/**/*.test.ts',
+  'test/admin/**/*.test.ts',
+  'test/directory/**/*.test.ts',
+  // Bad input, tenant isolation and secrets hold on both stores (a store dump per request on each).
+  'test/reliability/bad-input.test.ts',
+  'test/reliability/tenant-isolation.test.ts',
+  'test/reliability/secrets.test.ts',
+]
 
 export default defineConfig({
   test: {
@@ -18,7 +27,12 @@ export default defineConfig({
       // test/scale: several replicas on one PostgreSQL, and a database restart: PostgreSQL only.
       {
         extends: true,
-        test: { name: 'postgres', include: [...onBothStores, 'test/scale/**/*.test.ts'], env: { GATEHOUSE_TEST_STORE: 'postgres' } },
+        // The crash suite runs on PostgreSQL too, with fewer kills (see the file).
+        test: {
+          name: 'postgres',
+          include: [...onBothStores, 'test/scale/**/*.test.ts', 'test/reliability/crash-safety.test.ts'],
+          env: { GATEHOUSE_TEST_STORE: 'postgres' },
+        },
       },
     ],
   },

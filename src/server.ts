@@ -70,9 +70,11 @@ export async function openDirectory(
   store: Store,
   config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory'>,
 ): Promise<DirectoryContext> {
-  const cipher = CredentialCipher.load({ secretKey: config.secretKey, keyFile: config.keyFile })
+  const sealed = await store.read((q) => q.meta.get('key_check'))
+  // A missing key file is created only for a store that was never sealed: else it is an error, not a new key.
+  const cipher = CredentialCipher.load({ secretKey: config.secretKey, keyFile: config.keyFile, create: sealed === undefined })
   await verifyKey(cipher, {
-    read: () => store.read((q) => q.meta.get('key_check')),
+    read: async () => sealed,
     write: (value) => store.write((q) => q.meta.set('key_check', value)),
   })
   return { store, cipher, budgets: new BudgetRegistry(), config: config.directory }

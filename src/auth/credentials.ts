@@ -14,10 +14,17 @@ const IV_BYTES = 12
 export class CredentialCipher {
   private constructor(private readonly key: Buffer) {}
 
-  /** From GATEHOUSE_SECRET_KEY (64 hex chars or 32 bytes base64) or a key file, created 0600 if absent. */
-  static load(options: { secretKey?: string | undefined; keyFile: string }): CredentialCipher {
+  /**
+   * From GATEHOUSE_SECRET_KEY (64 hex chars or 32 bytes base64) or a key file, created 0600 if absent and
+   * `create` allows (a store already sealed with a key needs that key back, not a new one).
+   */
+  static load(options: { secretKey?: string | undefined; keyFile: string; create?: boolean }): CredentialCipher {
     if (options.secretKey) return new CredentialCipher(parseKey(options.secretKey, 'GATEHOUSE_SECRET_KEY'))
     if (!existsSync(options.keyFile)) {
+      if (options.create === false)
+        throw new SecretKeyError(
+          `Key file ${options.keyFile} does not exist, but this database was sealed with a key: restore the key file, or set GATEHOUSE_SECRET_KEY`,
+        )
       writeFileSync(options.keyFile, `${randomBytes(KEY_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
       chmodSync(options.keyFile, 0o600)
     }

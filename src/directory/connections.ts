@@ -40,8 +40,12 @@ export function normaliseBaseUrl(raw: string | undefined): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
+/** Visible ASCII, as Segment's tokens are: anything else cannot go in a header, and fetch's refusal would quote the token. */
+const TOKEN_SHAPE = /^[\x21-\x7e]{1,4096}$/
+
 /** Asks the remote who the token belongs to (`GET /`), at action priority. */
 export async function checkToken(ctx: DirectoryContext, baseUrl: string, token: string): Promise<UnifiedWorkspaceRef> {
+  if (!TOKEN_SHAPE.test(token)) throw new ValidationError('token must be a Public API token: visible ASCII characters, no spaces', 'token')
   const client = new SegmentClient({
     baseUrl,
     token,

@@ -92,7 +92,11 @@ export function clientErrorHandler(error: ConnectionError, socket: Socket): void
 export function expectationFailedHandler(_req: IncomingMessage, res: ServerResponse): void {
   const status = 417
   const body = JSON.stringify({ errors: [{ type: 'bad-request', message: 'Expect: only 100-continue is supported', status }] })
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  })
   res.end(body)
 }
 
