@@ -36,3 +36,34 @@ export async function bumpGroups(
       .execute()
   }
 }
+
+const MEMBERSHIP = {
+  member: { table: 'group_members', subject: 'user_id', count: 'member_count' },
+  invite: { table: 'group_invites', subject: 'invite_id', count: 'invite_count' },
+} as const
+
+/**
+ * Deletes the group memberships of these subjects (users or invites), in one group or across a workspace,
+ * and moves each group's count by what was really deleted.
+ */
+export async function deleteMemberships(
+  db: Kysely<Database>,
+  kind: keyof typeof MEMBERSHIP,
+  scope: { groupId: string } | { workspaceId: string },
+  subjectIds: readonly string[],
+): Promise<void> {
+  if (subjectIds.length === 0) return
+  const m = MEMBERSHIP[kind]
+  const deleted = await db
+    .deleteFrom(m.table)
+    .where(m.subject, 'in', subjectIds)
+    .where('groupId' in scope ? 'group_id' : 'workspace_id', '=', 'groupId' in scope ? scope.groupId : scope.workspaceId)
+    .returning('group_id')
+    .execute()
+  await bumpGroups(
+    db,
+    m.count,
+    deleted.map((r) => r.group_id),
+    -1,
+  )
+}

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, UserGroupTable } from '../tables.js'
-import { bumpGroups, bumpWorkspace } from './counts.js'
+import { bumpGroups, bumpWorkspace, deleteMemberships } from './counts.js'
 import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
@@ -75,20 +75,7 @@ export function groupQueries(db: Kysely<Database>) {
       }
     },
     async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
-      for (const c of chunks(userIds)) {
-        const removed = await db
-          .deleteFrom('group_members')
-          .where('group_id', '=', groupId)
-          .where('user_id', 'in', c)
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'member_count',
-          removed.map((r) => r.group_id),
-          -1,
-        )
-      }
+      for (const c of chunks(userIds)) await deleteMemberships(db, 'member', { groupId }, c)
     },
     /** Groups a user belongs to, keyed by group id. */
     listGroupsOfUser(userId: string, seek: Seek): Promise<Rows<{ id: string; name: string }>> {
@@ -152,20 +139,7 @@ export function groupQueries(db: Kysely<Database>) {
       }
     },
     async removeInvites(groupId: string, inviteIds: readonly string[]): Promise<void> {
-      for (const c of chunks(inviteIds)) {
-        const removed = await db
-          .deleteFrom('group_invites')
-          .where('group_id', '=', groupId)
-          .where('invite_id', 'in', c)
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'invite_count',
-          removed.map((r) => r.group_id),
-          -1,
-        )
-      }
+      for (const c of chunks(inviteIds)) await deleteMemberships(db, 'invite', { groupId }, c)
     },
     /** Group ids each of these invites belongs to (what an accepted invite carries over). */
     groupsOfInvites(inviteIds: readonly string[]): Promise<{ group_id: string; invite_id: string }[]> {

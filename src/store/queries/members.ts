@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, InviteTable, UserTable } from '../tables.js'
-import { bumpGroups, bumpWorkspace } from './counts.js'
+import { bumpWorkspace, deleteMemberships } from './counts.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
 export type UserRow = UserTable
@@ -49,18 +49,7 @@ export function userQueries(db: Kysely<Database>) {
     /** Deletes users with their group memberships, keeping every count exact. */
     async deleteMany(workspaceId: string, ids: readonly string[]): Promise<void> {
       for (const c of chunks(ids)) {
-        const memberships = await db
-          .deleteFrom('group_members')
-          .where('workspace_id', '=', workspaceId)
-          .where('user_id', 'in', c)
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'member_count',
-          memberships.map((m) => m.group_id),
-          -1,
-        )
+        await deleteMemberships(db, 'member', { workspaceId }, c)
         const res = await db.deleteFrom('users').where('workspace_id', '=', workspaceId).where('id', 'in', c).executeTakeFirst()
         await bumpWorkspace(db, workspaceId, 'user_count', -Number(res.numDeletedRows))
       }
@@ -95,18 +84,7 @@ export function inviteQueries(db: Kysely<Database>) {
     /** Deletes invites with their group memberships, keeping every count exact. */
     async deleteMany(workspaceId: string, ids: readonly string[]): Promise<void> {
       for (const c of chunks(ids)) {
-        const memberships = await db
-          .deleteFrom('group_invites')
-          .where('workspace_id', '=', workspaceId)
-          .where('invite_id', 'in', c)
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'invite_count',
-          memberships.map((m) => m.group_id),
-          -1,
-        )
+        await deleteMemberships(db, 'invite', { workspaceId }, c)
         const res = await db.deleteFrom('invites').where('workspace_id', '=', workspaceId).where('id', 'in', c).executeTakeFirst()
         await bumpWorkspace(db, workspaceId, 'invite_count', -Number(res.numDeletedRows))
       }
