@@ -45,6 +45,7 @@ export interface ServeFlags {
   secretKeyFile?: string
   syncInterval?: string
   driftThreshold?: string
+  syncStaleAfter?: string
   syncScheduler?: boolean
 }
 
@@ -103,6 +104,14 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
           DEFAULT_DIRECTORY_CONFIG.syncIntervalMs / 1000,
           1,
           7 * 86400,
+        ) * 1000,
+      staleRunMs:
+        integer(
+          '--sync-stale-after',
+          flags.syncStaleAfter ?? env.GATEHOUSE_SYNC_STALE_AFTER,
+          DEFAULT_DIRECTORY_CONFIG.staleRunMs / 1000,
+          2,
+          86400,
         ) * 1000,
       driftThreshold: ratio(
         '--drift-threshold',

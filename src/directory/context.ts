@@ -18,6 +18,11 @@ export interface DirectoryConfig {
    * and the remote's totals agree with the directory; a full read still happens at least this often.
    */
   fullSyncEveryMs: number
+  /**
+   * A running run whose heartbeat is older than this was abandoned (its process died, on any host): the
+   * next scheduler pass fails it and starts the connection again. Heartbeats come every eighth of it.
+   */
+  staleRunMs: number
 }
 
 export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
@@ -26,6 +31,7 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   syncConcurrency: 3,
   remoteTimeoutMs: 30_000,
   fullSyncEveryMs: 24 * 60 * 60 * 1000,
+  staleRunMs: 2 * 60 * 1000,
 }
 
 /** What every part of the directory is given. The directory reaches workspaces only through connectors. */

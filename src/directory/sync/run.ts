@@ -71,10 +71,6 @@ export class SyncConflictError extends ConflictError {}
 
 /** This process, as recorded on the runs it owns: a later starter can tell whose run went silent. */
 export const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomBase62(6)}`
-/** A running run refreshes its heartbeat this often while it reads the remote. */
-export const HEARTBEAT_MS = 15_000
-/** A running run whose heartbeat is older than this was abandoned (its process died); the next starter fails it. */
-export const STALE_RUN_MS = 2 * 60_000
 
 /**
  * Whether a run's owner is known to be dead: it ran on this host (`host:pid:tag`, as PROCESS_OWNER) and no
@@ -95,6 +91,17 @@ export function isOwnerGone(owner: string | null): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH'
   }
+}
+
+/**
+ * Why a `running` run is abandoned, or undefined while it is live: its owner is known to be dead, or it has
+ * not beaten for `staleRunMs` (its process died on another host, or hangs).
+ */
+export function abandonment(run: SyncRunRow, staleRunMs: number, now = Date.now()): string | undefined {
+  if (isOwnerGone(run.owner)) return `Abandoned: its process (${run.owner}) is no longer running`
+  const beat = run.heartbeat_at ?? run.started_at
+  if (Date.parse(beat) <= now - staleRunMs) return `Abandoned: its process (${run.owner ?? 'unknown'}) stopped reporting after ${beat}`
+  return undefined
 }
 
 /** The run is no longer this process's to finish: taken over as abandoned, or its connection deleted. */
@@ -133,19 +140,12 @@ export async function beginRun(
     const now = Date.now()
     const running = await q.dirSync.runningRun(connectionId)
     if (running) {
-      const beat = running.heartbeat_at ?? running.started_at
-      const gone = isOwnerGone(running.owner)
-      if (!gone && Date.parse(beat) > now - STALE_RUN_MS)
+      const abandoned = abandonment(running, ctx.config.staleRunMs, now)
+      if (abandoned === undefined)
         throw new SyncConflictError(`Connection ${connection.name} is already syncing (run ${running.id}, started ${running.started_at})`, {
           data: { run_id: running.id },
         })
-      await q.dirSync.updateRun(running.id, {
-        state: 'failed',
-        error: gone
-          ? `Abandoned: its process (${running.owner}) is no longer running`
-          : `Abandoned: its process (${running.owner ?? 'unknown'}) stopped reporting after ${beat}`,
-        finished_at: iso(now),
-      })
+      await q.dirSync.updateRun(running.id, { state: 'failed', error: abandoned, finished_at: iso(now) })
     }
     const startSeq = await q.dirSync.lastEventSeq()
     const run: SyncRunRow = {
@@ -209,7 +209,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
   }
   const heartbeat = setInterval(() => {
     ctx.store.write((q) => q.dirSync.heartbeat(run.id, owner, iso())).catch(() => {})
-  }, HEARTBEAT_MS)
+  }, ctx.config.staleRunMs / 8)
   heartbeat.unref()
   try {
     report()

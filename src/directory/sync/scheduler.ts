@@ -1,8 +1,8 @@
 import PQueue from 'p-queue'
-import { NotFoundError, UnavailableError } from '../../errors.js'
+import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
 import type { DirectoryContext } from '../context.js'
-import { beginRun, executeRun, type StartedRun, SyncConflictError } from './run.js'
+import { abandonment, beginRun, executeRun, type StartedRun } from './run.js'
 
 /** How often the scheduler looks for due connections, at most (a due check is one indexed query). */
 const MAX_TICK_MS = 30_000
@@ -44,7 +44,9 @@ export class SyncScheduler {
   start(log?: SchedulerLog): void {
     if (this.timer || this.stopped) return
     this.log = log
-    this.timer = setInterval(() => void this.tick(), Math.min(this.ctx.config.syncIntervalMs, MAX_TICK_MS))
+    // Often enough that an abandoned run is taken over soon after it goes stale.
+    const every = Math.min(this.ctx.config.syncIntervalMs, this.ctx.config.staleRunMs / 4, MAX_TICK_MS)
+    this.timer = setInterval(() => void this.tick(), every)
     this.timer.unref()
     void this.tick()
   }
@@ -57,24 +59,32 @@ export class SyncScheduler {
     return started.run
   }
 
-  /** One pass: queues every due connection that is not already running or queued here. */
+  /**
+   * One pass: queues every connection that is due, and every connection whose run was abandoned by a
+   * process that died mid-run (here or on another replica): `beginRun` records that run as failed and
+   * starts the connection again. Connections running or queued here are left alone.
+   */
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve()
     this.ticking ??= (async () => {
-      const due = await this.ctx.store.read((q) => q.dirSync.dueConnections(new Date().toISOString()))
-      for (const connection of due) {
-        if (this.inFlight.has(connection.id) || this.queued.has(connection.id)) continue
-        this.queued.add(connection.id)
+      const now = Date.now()
+      const [due, running] = await this.ctx.store.read((q) =>
+        Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns()]),
+      )
+      const abandoned = running.filter((run) => abandonment(run, this.ctx.config.staleRunMs, now) !== undefined)
+      for (const id of new Set([...due.map((c) => c.id), ...abandoned.map((r) => r.connection_id)])) {
+        if (this.inFlight.has(id) || this.queued.has(id)) continue
+        this.queued.add(id)
         void this.queue.add(async () => {
-          this.queued.delete(connection.id)
+          this.queued.delete(id)
           if (this.stopped) return
           let started: StartedRun
           try {
-            started = await beginRun(this.ctx, connection.id, { trigger: 'schedule' })
+            started = await beginRun(this.ctx, id, { trigger: 'schedule' })
           } catch (error) {
             // Another process runs it, or it went away or needs a token since the due check: nothing to do.
-            if (!(error instanceof SyncConflictError || error instanceof NotFoundError))
-              this.log?.warn({ err: error, connectionId: connection.id }, 'scheduled sync could not start')
+            if (!(error instanceof ConflictError || error instanceof NotFoundError))
+              this.log?.warn({ err: error, connectionId: id }, 'scheduled sync could not start')
             return
           }
           await this.track(started, 'schedule')

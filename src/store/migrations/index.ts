@@ -4,6 +4,7 @@ import { directoryMigration } from './0002-directory.js'
 import { rateLimitMigration } from './0003-rate-limits.js'
 import { auditTypeIndexMigration } from './0004-audit-type-index.js'
 import { syncWatermarkMigration } from './0005-sync-watermark.js'
+import { oneRunningSyncMigration } from './0006-one-running-sync.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0003-rate-limits': rateLimitMigration,
     '0004-audit-type-index': auditTypeIndexMigration,
     '0005-sync-watermark': syncWatermarkMigration,
+    '0006-one-running-sync': oneRunningSyncMigration,
   }
   return { getMigrations: async () => migrations }
 }
