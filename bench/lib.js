@@ -3,7 +3,7 @@
 // at once, with the CPU each process (and the machine) spent on it. Everything here targets HOST only.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -374,6 +374,57 @@ export function warmUpScenario({ token, deepCursor, ids }) {
       ],
     }),
   }
+}
+
+// ── CPU caps ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The cgroup hierarchy whose CPU quota this machine lets us set: v1's cpu controller, or v2 with cpu enabled. */
+function cpuCgroupRoot() {
+  if (existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) return { version: 1, dir: '/sys/fs/cgroup/cpu' }
+  try {
+    if (readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').split(/\s+/).includes('cpu')) return { version: 2, dir: '/sys/fs/cgroup' }
+  } catch {}
+  return undefined
+}
+
+/**
+ * Limits a process to `cores` of CPU time with a cgroup quota, as if it ran on a machine of its own that size,
+ * and returns a function that lifts the limit again. Undefined where no cgroup can be written (not root, no cpu
+ * controller): the caller says what it skipped.
+ */
+export function capCpu(pid, cores) {
+  const root = cpuCgroupRoot()
+  if (!root) return undefined
+  const dir = join(root.dir, `gatehouse-bench-${pid}`)
+  const period = 100_000
+  const quota = Math.max(1_000, Math.round(cores * period))
+  try {
+    if (root.version === 2) writeFileSync(join(root.dir, 'cgroup.subtree_control'), '+cpu')
+    mkdirSync(dir, { recursive: true })
+    if (root.version === 1) {
+      writeFileSync(join(dir, 'cpu.cfs_period_us'), String(period))
+      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota))
+    } else writeFileSync(join(dir, 'cpu.max'), `${quota} ${period}`)
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid))
+  } catch {
+    try {
+      rmdirSync(dir)
+    } catch {}
+    return undefined
+  }
+  let lifted = false
+  const lift = () => {
+    if (lifted) return
+    lifted = true
+    try {
+      writeFileSync(join(root.dir, 'cgroup.procs'), String(pid)) // back to the top, where it started
+    } catch {} // it has exited: the group is empty anyway
+    try {
+      rmdirSync(dir)
+    } catch {}
+  }
+  onCleanup(async () => lift(), lift)
+  return lift
 }
 
 // ── load and CPU ────────────────────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,10 @@
 // PostgreSQL: creates a schema with a random name (dropped at the end, on failure and on Ctrl-C too), migrates
 // it, starts replica 1 and seeds the same users through its operator API; after the one-replica scenarios,
 // replica 2 starts on the same schema (same GATEHOUSE_SECRET_KEY) and every scenario runs on both at once:
-// one autocannon per replica with half the connections, req/s summed, p99 the worse of the two.
+// one autocannon per replica with half the connections, req/s summed, p99 the worse of the two. Then the read
+// scenarios run again on one and on two replicas each held to BENCH_REPLICA_CORES of CPU by a cgroup quota, as
+// if every replica had a small machine of its own: on a 2-core machine the replicas, PostgreSQL and the load
+// generator otherwise share the same cores, and a second replica can only take CPU from the first.
 // bench/baseline-server.js holds the same users in memory. All load comes from this process and targets
 // 127.0.0.1 only. Prints req/s and p99 per scenario and setup with the ratio to the baseline, CPU per request
 // per server, checks the targets, and writes bench/results/latest.json. Results are ratios from the same run
@@ -19,6 +22,7 @@
 //                        (and 3 × that of mixed Gatehouse reads before each setup's first scenario)
 //   BENCH_CONNECTIONS=10 concurrent connections (split between the replicas)   BENCH_USERS=100000
 //   BENCH_ONLY=baseline,first-page   run only these scenarios (the rest: deep-page, get-user, create-group)
+//   BENCH_REPLICA_CORES=0.4   CPU per replica in the capped setups (0: skip them; they need a writable cgroup)
 //   BENCH_CPU_PROF=1     restart every Gatehouse server after seeding under `node --cpu-prof`; the profiles
 //                        (scenarios only, no seeding) go to bench/results/profiles/ and their summaries are printed
 import { randomBytes } from 'node:crypto'
@@ -28,6 +32,7 @@ import { join } from 'node:path'
 import {
   baselineScenario,
   call,
+  capCpu,
   check,
   checkReads,
   cleanup,
@@ -65,11 +70,23 @@ for (const s of STORES) if (s !== 'sqlite' && s !== 'postgres') throw new Error(
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const SEED_TARGET_S = 30
 const REPLICA_TARGET = 1.6
+const REPLICA_CORES = numberFrom('BENCH_REPLICA_CORES', 0.4, 0)
 const READS = ['first-page', 'deep-page', 'get-user']
-const SETUPS = { sqlite: 'SQLite', pg1: 'PostgreSQL ×1', pg2: 'PostgreSQL ×2' }
-const SHORT = { sqlite: 'SQLite', pg1: 'PG ×1', pg2: 'PG ×2' }
+const SETUPS = {
+  sqlite: 'SQLite',
+  pg1: 'PostgreSQL ×1',
+  pg2: 'PostgreSQL ×2',
+  pg1cap: `PostgreSQL ×1 (${REPLICA_CORES} core)`,
+  pg2cap: `PostgreSQL ×2 (${REPLICA_CORES} core each)`,
+}
+const SHORT = { sqlite: 'SQLite', pg1: 'PG ×1', pg2: 'PG ×2', pg1cap: 'cap ×1', pg2cap: 'cap ×2' }
+/** Replica scaling is read off these pairs: the capped one when it ran, as it shows what one machine cannot. */
+const PAIRS = [
+  ['pg1', 'pg2'],
+  ['pg1cap', 'pg2cap'],
+]
 // Everything is bounded; this guard catches a hung child. Defaults finish well inside it.
-const setupCount = (STORES.includes('sqlite') ? 1 : 0) + (STORES.includes('postgres') ? 2 : 0)
+const setupCount = (STORES.includes('sqlite') ? 1 : 0) + (STORES.includes('postgres') ? (REPLICA_CORES > 0 ? 4 : 2) : 0)
 const DEADLINE_MS = (60 + 150 * STORES.length + 2 * (setupCount * (4 * (SECONDS + WARMUP) + 3 * WARMUP) + 2 * (SECONDS + WARMUP))) * 1000
 const run = guard(DEADLINE_MS)
 
@@ -184,7 +201,24 @@ async function postgres(adminKey) {
   check(walked.all.length === data.all.length && walked.all.every((u, i) => u.id === data.all[i].id), 'both replicas list the same users')
   await checkReads('Replica 2', replica2.url, data)
   await runSetup('pg2', [replica1, replica2], data, db.backendPids)
+  if (REPLICA_CORES > 0) await capped([replica1, replica2], data, db.backendPids)
   await Promise.all([stopChild(replica1.child), stopChild(replica2.child)])
+}
+
+/** The read scenarios again, on one replica and then on both, each replica held to REPLICA_CORES of CPU. */
+async function capped(replicas, data, dbPids) {
+  const lifts = replicas.map((r) => capCpu(r.child.pid, REPLICA_CORES))
+  try {
+    if (lifts.includes(undefined)) {
+      console.log(`capped setups skipped: no cgroup CPU quota can be set here (needs root and a cpu controller)`)
+      return
+    }
+    const reads = (scenario) => READS.includes(scenario.key)
+    await runSetup('pg1cap', replicas.slice(0, 1), data, dbPids, reads)
+    await runSetup('pg2cap', replicas, data, dbPids, reads)
+  } finally {
+    for (const lift of lifts) lift?.()
+  }
 }
 
 /** Seeds through `server`, walks the list back, starts the baseline on the first walk, and checks one response each. */
@@ -213,10 +247,10 @@ async function seedAndWalk(key, store, server, adminKey) {
 }
 
 /** Warms every server up, measures the baseline if this is the first setup, then each scenario on all servers at once. */
-async function runSetup(key, servers, data, dbPids) {
+async function runSetup(key, servers, data, dbPids, only = () => true) {
   const setup = { key, label: SETUPS[key], replicas: servers.map((s) => s.name), results: [] }
   state.setups.push(setup)
-  const scenarios = gatehouseScenarios(data).filter(wanted)
+  const scenarios = gatehouseScenarios(data).filter(wanted).filter(only)
   // The first Gatehouse scenario after seeding measured ~15% below the second, whichever came first (JIT and
   // heap still settling after 100 write batches), so every read path gets a few unmeasured seconds up front.
   if (WARMUP > 0 && scenarios.length > 0) await loadAll(warmUpScenario(data), servers, CONNECTIONS, 3 * WARMUP)
@@ -283,7 +317,7 @@ function report(load) {
 
   // Every setup side by side.
   const keys = state.setups.map((s) => s.key)
-  const both = setup.pg1 && setup.pg2
+  const pairs = PAIRS.filter(([one, two]) => setup[one] && setup[two])
   const scenarioRows = [
     ...new Map([
       ...(base ? [['baseline', baselineScenario.label]] : []),
@@ -293,7 +327,7 @@ function report(load) {
   if (state.setups.length > 1 || !setup.sqlite) {
     const header = ['scenario']
     for (const k of keys) header.push(SHORT[k], 'p99', '×base')
-    if (both) header.push('×2/×1')
+    for (const [, two] of pairs) header.push(`${SHORT[two]}/×1`)
     header.push('baseline', 'p99')
     printTable(
       header,
@@ -303,7 +337,7 @@ function report(load) {
           const r = setup[k][key]
           row.push(fmt.int(r?.reqPerSec), r ? String(r.p99Ms) : '–', r ? fmt.ratio(r.reqPerSec, base) : '–')
         }
-        if (both) row.push(fmt.ratio(setup.pg2[key]?.reqPerSec, setup.pg1[key]?.reqPerSec))
+        for (const [one, two] of pairs) row.push(fmt.ratio(setup[two][key]?.reqPerSec, setup[one][key]?.reqPerSec))
         row.push(
           key === 'baseline' ? fmt.int(base) : '–',
           key === 'baseline' ? String(Math.max(...state.baselineResults.map((r) => r.p99Ms))) : '–',
@@ -312,7 +346,8 @@ function report(load) {
       }),
     )
     console.log(
-      `req/s, p99 ms and the ratio to the baseline (mean of its two runs); PG ×2: two replicas on one schema, ${CONNECTIONS} connections split between them`,
+      `req/s, p99 ms and the ratio to the baseline (mean of its two runs); PG ×2: two replicas on one schema, ${CONNECTIONS} connections split between them` +
+        (setup.pg1cap ? `; cap: each replica held to ${REPLICA_CORES} core by a cgroup quota` : ''),
     )
   }
 
@@ -326,6 +361,15 @@ function report(load) {
     ],
     pg2: [
       ['PG×2 GH 1', (r) => r.perServer[0]?.cpuUsPerReq],
+      ['GH 2', (r) => r.perServer[1]?.cpuUsPerReq],
+      ['PG', (r) => r.dbCpuUsPerReq],
+    ],
+    pg1cap: [
+      ['cap×1 GH', (r) => r.perServer[0]?.cpuUsPerReq],
+      ['PG', (r) => r.dbCpuUsPerReq],
+    ],
+    pg2cap: [
+      ['cap×2 GH 1', (r) => r.perServer[0]?.cpuUsPerReq],
       ['GH 2', (r) => r.perServer[1]?.cpuUsPerReq],
       ['PG', (r) => r.dbCpuUsPerReq],
     ],
@@ -386,18 +430,17 @@ function report(load) {
       deep && first ? deep >= 0.9 * first : undefined,
     )
   }
-  if (both)
+  // With the capped pair, the target is read off it (the unlimited pair is printed as information); else off the unlimited one.
+  const [judged, ...informative] = [...pairs].reverse()
+  for (const [one, two] of [judged, ...informative].filter(Boolean))
     for (const key of READS) {
-      const one = setup.pg1[key]
-      const two = setup.pg2[key]
-      target(
-        `2 replicas vs 1, ${one?.label ?? key}`,
-        one && two
-          ? `${(two.reqPerSec / one.reqPerSec).toFixed(2)}× (${fmt.int(two.reqPerSec)} vs ${fmt.int(one.reqPerSec)} req/s)`
-          : 'n/a',
-        `≥ ${REPLICA_TARGET.toFixed(2)}×`,
-        one && two ? two.reqPerSec >= REPLICA_TARGET * one.reqPerSec : undefined,
-      )
+      const a = setup[one][key]
+      const b = setup[two][key]
+      const value = a && b ? `${(b.reqPerSec / a.reqPerSec).toFixed(2)}× (${fmt.int(b.reqPerSec)} vs ${fmt.int(a.reqPerSec)} req/s)` : 'n/a'
+      const name = `2 replicas vs 1${one === 'pg1cap' ? `, ${REPLICA_CORES} core each` : ', unlimited'}, ${a?.label ?? key}`
+      if (one === judged[0])
+        target(name, value, `≥ ${REPLICA_TARGET.toFixed(2)}×`, a && b ? b.reqPerSec >= REPLICA_TARGET * a.reqPerSec : undefined)
+      else targets.push({ name, value, goal: null, result: 'info' })
     }
   console.log('\ntargets:')
   let headed = false
@@ -406,9 +449,9 @@ function report(load) {
       headed = true
       console.log(`  2 replicas ≥ ${REPLICA_TARGET}× one replica on reads (PostgreSQL):`)
     }
-    console.log(`  ${t.result.padEnd(4)}  ${t.name}: ${t.value} (target ${t.goal})`)
+    console.log(`  ${t.result.padEnd(4)}  ${t.name}: ${t.value}${t.result === 'info' ? '' : ` (target ${t.goal})`}`)
   }
-  if (both && setup.pg1['create-group'] && setup.pg2['create-group'])
+  if (setup.pg1?.['create-group'] && setup.pg2?.['create-group'])
     console.log(
       `  info  2 replicas vs 1, POST /groups: ${fmt.ratio(setup.pg2['create-group'].reqPerSec, setup.pg1['create-group'].reqPerSec)} (writes: no target)`,
     )

@@ -111,10 +111,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
     '/workspaces/:workspaceId/tokens',
     { schema: { params: WorkspaceParams, body: CreateTokenBody, response: { 201: CreateTokenOutput } } },
     async (req, reply) => {
-      const { token, secret } = await store.write(async (q) => {
-        const workspace = await findWorkspace(q, req.params.workspaceId)
-        return createToken(q, workspace.id, req.body.description, req.body.role ?? 'OWNER')
-      })
+      const { token, secret } = await store.write(
+        async (q) => {
+          const workspace = await findWorkspace(q, req.params.workspaceId)
+          return createToken(q, workspace.id, req.body.description, req.body.role ?? 'OWNER')
+        },
+        { workspace: req.params.workspaceId },
+      )
       return reply.status(201).send({ data: { token: { id: token.id, description: token.description, role: token.role }, secret } })
     },
   )
@@ -123,10 +126,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
     '/workspaces/:workspaceId/tokens/:tokenId',
     { schema: { params: TokenParams, response: { 200: StatusOutput } } },
     async (req) => {
-      await store.write(async (q) => {
-        const workspace = await findWorkspace(q, req.params.workspaceId)
-        if (!(await revokeToken(q, workspace.id, req.params.tokenId))) throw new NotFoundError(`Token ${req.params.tokenId}`, 'tokenId')
-      })
+      await store.write(
+        async (q) => {
+          const workspace = await findWorkspace(q, req.params.workspaceId)
+          if (!(await revokeToken(q, workspace.id, req.params.tokenId))) throw new NotFoundError(`Token ${req.params.tokenId}`, 'tokenId')
+        },
+        { workspace: req.params.workspaceId },
+      )
       return { data: { status: 'SUCCESS' as const } }
     },
   )
@@ -154,22 +160,25 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
     '/workspaces/:workspaceId/users',
     { schema: { params: WorkspaceParams, body: AddUsersBody, response: { 201: data({ users: Type.Array(UserV1) }) } } },
     async (req, reply) => {
-      const users = await store.write(async (q) => {
-        const workspace = await findWorkspace(q, req.params.workspaceId)
-        const members = await addMembers(
-          q,
-          workspace.id,
-          req.body.users.map((u) => ({ email: u.email, name: u.name ?? '' })),
-          OPERATOR,
-        )
-        const permissions = bySubject(
-          await q.permissions.ofSubjects(
-            'user',
-            members.map((u) => u.id),
-          ),
-        )
-        return members.map((u) => toUserV1(u, permissions.get(u.id) ?? []))
-      })
+      const users = await store.write(
+        async (q) => {
+          const workspace = await findWorkspace(q, req.params.workspaceId)
+          const members = await addMembers(
+            q,
+            workspace.id,
+            req.body.users.map((u) => ({ email: u.email, name: u.name ?? '' })),
+            OPERATOR,
+          )
+          const permissions = bySubject(
+            await q.permissions.ofSubjects(
+              'user',
+              members.map((u) => u.id),
+            ),
+          )
+          return members.map((u) => toUserV1(u, permissions.get(u.id) ?? []))
+        },
+        { workspace: req.params.workspaceId },
+      )
       return reply.status(201).send({ data: { users } })
     },
   )

@@ -9,8 +9,10 @@ export interface Store {
   /**
    * Runs `work` in one transaction: every row changes, or none does. `work` may run more than once (a
    * PostgreSQL transaction that loses a serialization conflict is retried), so it must only touch the store.
+   * Name the workspace a write changes: writes to one workspace then queue (across replicas too) instead of
+   * conflicting over its counters and being retried.
    */
-  write<T>(work: (q: Queries) => Promise<T>): Promise<T>
+  write<T>(work: (q: Queries) => Promise<T>, scope?: WriteScope): Promise<T>
   /** Resolves when the database answers (readiness). */
   ping(): Promise<void>
   /** A per-database secret (made by the first migration run), shared by every replica: signs cursors. */
@@ -18,7 +20,15 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
   /** The raw PostgreSQL pool, for the one library that needs it (shared rate-limit windows). */
   readonly pgPool: pg.Pool | undefined
+  /**
+   * Refuses new reads and writes at once (503), lets those under way finish (a write is not tried again),
+   * up to a grace period, then closes the connections. Whatever reaches the store after that gets a 503 too.
+   */
   close(): Promise<void>
+}
+
+export interface WriteScope {
+  workspace: string
 }
 
 /** The engine-specific half a dialect supplies; `createStore` builds the rest the same way for all. */
@@ -26,8 +36,8 @@ export interface DialectHandle {
   readonly name: 'sqlite' | 'postgres'
   readonly db: Kysely<Database>
   readonly pgPool?: pg.Pool
-  /** Runs `work` inside one write transaction on one connection. */
-  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  /** Runs `work` inside one write transaction on one connection; writes with the same `queue` key run one at a time. */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>, queue?: string): Promise<T>
   /** Resolves when the database answers. */
   ping(): Promise<void>
   destroy(): Promise<void>
@@ -40,7 +50,8 @@ export function createStore(handle: DialectHandle, secret: string): Store {
     dialect: handle.name,
     pgPool: handle.pgPool,
     read: (work) => work(readQueries),
-    write: (work) => handle.transaction((trx) => work(createQueries(trx))),
+    write: (work, scope) =>
+      handle.transaction((trx) => work(createQueries(trx)), scope === undefined ? undefined : `workspace:${scope.workspace}`),
     ping: () => handle.ping(),
     close: () => handle.destroy(),
   }

@@ -73,7 +73,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
   app.post(
     '/groups',
     { schema: { body: GroupNameBody, response: { 200: UserGroupOutput } }, config: { access: 'write', rl60: 'createUserGroup' } },
-    async (req) => store.write(async (q) => present(q, await createGroup(q, req.auth.workspaceId, req.body.name, actorOf(req)))),
+    async (req) =>
+      store.write(async (q) => present(q, await createGroup(q, req.auth.workspaceId, req.body.name, actorOf(req))), {
+        workspace: req.auth.workspaceId,
+      }),
   )
 
   app.get(
@@ -89,14 +92,19 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
       config: { access: 'write', rl60: 'updateUserGroup' },
     },
     async (req) =>
-      store.write(async (q) => present(q, await renameGroup(q, req.auth.workspaceId, req.params.userGroupId, req.body.name, actorOf(req)))),
+      store.write(
+        async (q) => present(q, await renameGroup(q, req.auth.workspaceId, req.params.userGroupId, req.body.name, actorOf(req))),
+        { workspace: req.auth.workspaceId },
+      ),
   )
 
   app.delete(
     '/groups/:userGroupId',
     { schema: { params: GroupIdParams, response: { 200: StatusOutput } }, config: { access: 'write', rl60: 'deleteUserGroup' } },
     async (req) => {
-      await store.write((q) => deleteGroup(q, req.auth.workspaceId, req.params.userGroupId, actorOf(req)))
+      await store.write((q) => deleteGroup(q, req.auth.workspaceId, req.params.userGroupId, actorOf(req)), {
+        workspace: req.auth.workspaceId,
+      })
       return { data: { status: 'SUCCESS' as const } }
     },
   )
@@ -152,8 +160,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
         config: { access: 'write', rl60: 'addUsersToUserGroup' },
       },
       async (req) =>
-        store.write(async (q) =>
-          present(q, await addEmailsToGroup(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
+        store.write(
+          async (q) => present(q, await addEmailsToGroup(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
+          { workspace: req.auth.workspaceId },
         ),
     )
     app.put(
@@ -163,8 +172,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
         config: { access: 'write', rl60: 'replaceUsersInUserGroup' },
       },
       async (req) =>
-        store.write(async (q) =>
-          present(q, await replaceGroupEmails(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
+        store.write(
+          async (q) => present(q, await replaceGroupEmails(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
+          { workspace: req.auth.workspaceId },
         ),
     )
     app.delete(
@@ -174,7 +184,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
         config: { access: 'write', rl60: 'removeUsersFromUserGroup' },
       },
       async (req) => {
-        await store.write((q) => removeEmailsFromGroup(q, req.auth.workspaceId, req.params.userGroupId, req.query.emails, actorOf(req)))
+        await store.write((q) => removeEmailsFromGroup(q, req.auth.workspaceId, req.params.userGroupId, req.query.emails, actorOf(req)), {
+          workspace: req.auth.workspaceId,
+        })
         return { data: { status: 'SUCCESS' as const } }
       },
     )
@@ -195,10 +207,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
       config: { access: 'write', rl60 },
       handler: async (req) => {
         const { workspaceId, plan } = req.auth
-        const permissions = await store.write(async (q) => {
-          const group = await findGroup(q, workspaceId, req.params.userGroupId)
-          return operation(q, workspaceId, plan, { type: 'group', id: group.id, name: group.name }, req.body.permissions, actorOf(req))
-        })
+        const permissions = await store.write(
+          async (q) => {
+            const group = await findGroup(q, workspaceId, req.params.userGroupId)
+            return operation(q, workspaceId, plan, { type: 'group', id: group.id, name: group.name }, req.body.permissions, actorOf(req))
+          },
+          { workspace: workspaceId },
+        )
         return { data: { permissions: permissions.map(toAccessPermissionV1) } }
       },
     })

@@ -33,14 +33,17 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { st
     { schema: { body: CreateInvitesBody, response: { 201: CreateInvitesOutput } }, config: { access: 'write', rl60: 'createInvites' } },
     async (req, reply) => {
       const { workspaceId, plan } = req.auth
-      const emails = await store.write(async (q) => {
-        const ctx = await permissionContext(q, workspaceId, plan)
-        const invites = req.body.invites.map((invite, i) => ({
-          email: invite.email,
-          permissions: checkInvitePermissions(invite.permissions ?? [], ctx, `invites.${i}.permissions`),
-        }))
-        return createInvites(q, workspaceId, invites, actorOf(req))
-      })
+      const emails = await store.write(
+        async (q) => {
+          const ctx = await permissionContext(q, workspaceId, plan)
+          const invites = req.body.invites.map((invite, i) => ({
+            email: invite.email,
+            permissions: checkInvitePermissions(invite.permissions ?? [], ctx, `invites.${i}.permissions`),
+          }))
+          return createInvites(q, workspaceId, invites, actorOf(req))
+        },
+        { workspace: workspaceId },
+      )
       return reply.status(201).send({ data: { emails } })
     },
   )
@@ -49,7 +52,7 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { st
     '/invites',
     { schema: { querystring: EmailsQuery, response: { 200: StatusOutput } }, config: { access: 'write', rl60: 'deleteInvites' } },
     async (req) => {
-      await store.write((q) => deleteInvites(q, req.auth.workspaceId, req.query.emails, actorOf(req)))
+      await store.write((q) => deleteInvites(q, req.auth.workspaceId, req.query.emails, actorOf(req)), { workspace: req.auth.workspaceId })
       return { data: { status: 'SUCCESS' as const } }
     },
   )

@@ -49,7 +49,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { stor
     '/users',
     { schema: { querystring: DeleteUsersQuery, response: { 200: StatusOutput } }, config: { access: 'write', rl60: 'deleteUsers' } },
     async (req) => {
-      await store.write((q) => deleteUsers(q, req.auth.workspaceId, req.query.userIds, actorOf(req)))
+      await store.write((q) => deleteUsers(q, req.auth.workspaceId, req.query.userIds, actorOf(req)), { workspace: req.auth.workspaceId })
       return { data: { status: 'SUCCESS' as const } }
     },
   )
@@ -91,11 +91,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { stor
       config: { access: 'write', rl60 },
       handler: async (req) => {
         const { workspaceId, plan } = req.auth
-        const permissions = await store.write(async (q) => {
-          const user = await q.users.find(workspaceId, req.params.userId)
-          if (!user) throw new NotFoundError(`User ${req.params.userId}`, 'userId')
-          return operation(q, workspaceId, plan, { type: 'user', id: user.id, name: user.email }, req.body.permissions, actorOf(req))
-        })
+        const permissions = await store.write(
+          async (q) => {
+            const user = await q.users.find(workspaceId, req.params.userId)
+            if (!user) throw new NotFoundError(`User ${req.params.userId}`, 'userId')
+            return operation(q, workspaceId, plan, { type: 'user', id: user.id, name: user.email }, req.body.permissions, actorOf(req))
+          },
+          { workspace: workspaceId },
+        )
         return { data: { permissions: permissions.map(toAccessPermissionV1) } }
       },
     })

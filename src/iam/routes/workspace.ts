@@ -60,7 +60,9 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, {
     '/labels',
     { schema: { body: CreateLabelBody, response: { 201: CreateLabelOutput } }, config: { access: 'write', rl60: 'createLabel' } },
     async (req, reply) => {
-      const label = await store.write((q) => createLabel(q, req.auth.workspaceId, req.auth.plan, req.body.label, actorOf(req)))
+      const label = await store.write((q) => createLabel(q, req.auth.workspaceId, req.auth.plan, req.body.label, actorOf(req)), {
+        workspace: req.auth.workspaceId,
+      })
       return reply.status(201).send({ data: { label } })
     },
   )
@@ -69,7 +71,9 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, {
     '/labels/:key/:value',
     { schema: { params: LabelParams, response: { 200: StatusOutput } }, config: { access: 'write', rl60: 'deleteLabel' } },
     async (req) => {
-      await store.write((q) => deleteLabel(q, req.auth.workspaceId, req.params.key, req.params.value, actorOf(req)))
+      await store.write((q) => deleteLabel(q, req.auth.workspaceId, req.params.key, req.params.value, actorOf(req)), {
+        workspace: req.auth.workspaceId,
+      })
       return { data: { status: 'SUCCESS' as const } }
     },
   )
