@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
+import { ApiError, UnavailableError } from '../errors.js'
 import { createQueries, type Queries } from './queries/index.js'
 import type { Database } from './tables.js'
 
@@ -43,16 +44,62 @@ export interface DialectHandle {
   destroy(): Promise<void>
 }
 
-export function createStore(handle: DialectHandle, secret: string): Store {
+/** How long `close()` lets operations under way finish before it closes the connections under them. */
+const CLOSE_GRACE_MS = 10_000
+
+export function createStore(handle: DialectHandle, secret: string, { closeGraceMs = CLOSE_GRACE_MS } = {}): Store {
   const readQueries = createQueries(handle.db)
+  // A stopping server closes the store only once its HTTP server has drained and its scheduler has stopped,
+  // but work can outlive both: the handler of a request whose client hung up, a timer. Such work must meet
+  // a 503, not the driver's "already been destroyed" (an internal error, logged as one).
+  let state: 'open' | 'closing' | 'closed' = 'open'
+  let closed: Promise<void> | undefined
+  const underWay = new Set<Promise<unknown>>()
+  const stopping = () => new UnavailableError('The server is stopping; try again shortly')
+  const track = <T>(operation: () => Promise<T>): Promise<T> => {
+    if (state !== 'open') return Promise.reject(stopping())
+    const result = new Promise<T>((resolve) => resolve(operation())).catch((error: unknown) => {
+      // Cut off by the close itself (its grace ran out): the store is gone, not broken.
+      if (state === 'closed' && !(error instanceof ApiError)) throw stopping()
+      throw error
+    })
+    underWay.add(result)
+    const settled = () => underWay.delete(result)
+    result.then(settled, settled)
+    return result
+  }
   return {
     secret,
     dialect: handle.name,
     pgPool: handle.pgPool,
-    read: (work) => work(readQueries),
+    read: (work) => track(() => work(readQueries)),
     write: (work, scope) =>
-      handle.transaction((trx) => work(createQueries(trx)), scope === undefined ? undefined : `workspace:${scope.workspace}`),
-    ping: () => handle.ping(),
-    close: () => handle.destroy(),
+      track(() =>
+        handle.transaction(
+          (trx) => {
+            // A write still queued, or about to be tried again after a conflict, when the store began to close.
+            if (state !== 'open') throw stopping()
+            return work(createQueries(trx))
+          },
+          scope === undefined ? undefined : `workspace:${scope.workspace}`,
+        ),
+      ),
+    ping: () => track(() => handle.ping()),
+    close: () => {
+      closed ??= (async () => {
+        state = 'closing'
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled([...underWay]),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, closeGraceMs)
+          }),
+        ])
+        clearTimeout(timer)
+        state = 'closed'
+        await handle.destroy()
+      })()
+      return closed
+    },
   }
 }
