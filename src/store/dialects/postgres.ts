@@ -100,6 +100,12 @@ class KeyedQueue {
 const PREPARE_AFTER = 3
 /** …and each connection keeps at most this many prepared (PostgreSQL holds them in the backend's memory). */
 const PREPARED_PER_CONNECTION = 256
+/**
+ * Bulk statements (1,000-row inserts, 1,000-id look-ups) stay unnamed: prepared, they made seeding 100,000
+ * users 3× slower (PostgreSQL plans them generically), and their texts vary with the batch size anyway.
+ * A page of 100 users' permissions still fits.
+ */
+const MAX_PREPARED_PARAMETERS = 128
 const SEEN_LIMIT = 4096
 
 /**
@@ -118,7 +124,7 @@ function preparing(pool: pg.Pool): PostgresPool {
       query: ((text: any, values?: readonly unknown[]) => {
         if (typeof text !== 'string') return client.query(text)
         let name: string | undefined
-        if (prepared.size < PREPARED_PER_CONNECTION || prepared.has(text)) {
+        if ((values?.length ?? 0) <= MAX_PREPARED_PARAMETERS && (prepared.size < PREPARED_PER_CONNECTION || prepared.has(text))) {
           const count = (seen.get(text) ?? 0) + 1
           if (seen.size >= SEEN_LIMIT && count === 1) seen.clear()
           seen.set(text, count)
