@@ -20,7 +20,8 @@ export interface DirectoryConfig {
   fullSyncEveryMs: number
   /**
    * A running run whose heartbeat is older than this was abandoned (its process died, on any host): the
-   * next scheduler pass fails it and starts the connection again. Heartbeats come every eighth of it.
+   * next scheduler pass fails it and starts the connection again. The same holds for an action's in-flight
+   * idempotency claim: a retry takes it over. Heartbeats come every eighth of it (see liveness.ts).
    */
   staleRunMs: number
 }

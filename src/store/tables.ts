@@ -270,4 +270,7 @@ export interface DirIdempotencyTable {
   status: number
   response: string
   created_at: string
+  /** While in flight: which process runs the action, and when it last said so (null on claims from before 0007). */
+  owner: string | null
+  heartbeat_at: string | null
 }

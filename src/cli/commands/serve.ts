@@ -37,7 +37,7 @@ export function serveCommand(): Command {
     .option('--sync-interval <seconds>', 'how often the directory syncs each connection (env GATEHOUSE_SYNC_INTERVAL; default 3600)')
     .option(
       '--sync-stale-after <seconds>',
-      'a running sync silent this long was abandoned by its process; another replica takes it over (env GATEHOUSE_SYNC_STALE_AFTER; default 120)',
+      'a running sync or idempotent action silent this long was abandoned by its process; another replica (or a retry) takes it over (env GATEHOUSE_SYNC_STALE_AFTER; default 120)',
     )
     .option('--no-sync-scheduler', 'do not sync connections on their interval in this process (env GATEHOUSE_SYNC_SCHEDULER=off)')
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")

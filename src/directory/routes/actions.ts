@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { claimKey, IDEMPOTENCY_HEADER, releaseKey, requestHash } from '../actions/idempotency.js'
+import { IDEMPOTENCY_HEADER, requestHash, withIdempotencyKey } from '../actions/idempotency.js'
 import { httpStatusOf, runAction } from '../actions/run.js'
 import { ACTION_BODIES, ActionResultSchema } from '../actions/schemas.js'
 import type { ActionInputs, ActionName } from '../actions/types.js'
@@ -25,23 +25,19 @@ export const actionRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = async (
           const result = await runAction(ctx, name, input, { dryRun: dry_run === true })
           return reply.status(httpStatusOf(result)).send(result)
         }
-        const claim = await claimKey(ctx, req.apiKeyId, key, requestHash(name, req.body))
-        if (claim.kind === 'replay')
-          return reply
-            .status(claim.status as 200 | 207)
-            .header('idempotent-replayed', 'true')
-            .send(claim.body as never)
-        try {
-          const result = await runAction(ctx, name, input, {
+        const outcome = await withIdempotencyKey(ctx, { apiKeyId: req.apiKeyId, key, hash: requestHash(name, req.body) }, (record) =>
+          runAction(ctx, name, input, {
             dryRun: dry_run === true,
             // Stored in the transaction that records the action's effects: both happen, or neither.
-            onResult: (q, result) => q.dirActions.completeIdempotency(req.apiKeyId, key, httpStatusOf(result), JSON.stringify(result)),
-          })
-          return reply.status(httpStatusOf(result)).send(result)
-        } catch (error) {
-          await releaseKey(ctx, req.apiKeyId, key)
-          throw error
-        }
+            onResult: (q, result) => record(q, httpStatusOf(result), result),
+          }),
+        )
+        if (outcome.kind === 'replay')
+          return reply
+            .status(outcome.status as 200 | 207)
+            .header('idempotent-replayed', 'true')
+            .send(outcome.body as never)
+        return reply.status(httpStatusOf(outcome.value)).send(outcome.value)
       },
     )
   }

@@ -1,7 +1,6 @@
-import { hostname } from 'node:os'
 import type { Updateable } from 'kysely'
 import { ConflictError, NotFoundError } from '../../errors.js'
-import { newId, randomBase62 } from '../../ids.js'
+import { newId } from '../../ids.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirUserRow, SyncRunRow } from '../../store/queries/dir-sync.js'
 import type { Queries } from '../../store/queries/index.js'
@@ -9,6 +8,7 @@ import type { DirConnectionTable } from '../../store/tables.js'
 import { PRIORITY } from '../budget/remote-budget.js'
 import { emptyStats, RemoteError, type RemoteStats } from '../connectors/segment.js'
 import { clientFor, type DirectoryContext } from '../context.js'
+import { abandonment, keepBeating, PROCESS_OWNER } from '../liveness.js'
 import { isUnchanged, readAuditWatermark } from './change-check.js'
 import { type Counts, planSync, type SyncPlan, tombstone, zeroCounts } from './plan.js'
 import { parseJson, presentMembership, presentUser, workspaceRef } from './present.js'
@@ -69,40 +69,9 @@ export interface RunOptions {
 /** 409: the connection has a run in progress (in this process or another). */
 export class SyncConflictError extends ConflictError {}
 
-/** This process, as recorded on the runs it owns: a later starter can tell whose run went silent. */
-export const PROCESS_OWNER = `${hostname()}:${process.pid}:${randomBase62(6)}`
-
-/**
- * Whether a run's owner is known to be dead: it ran on this host (`host:pid:tag`, as PROCESS_OWNER) and no
- * process has its pid, or its pid is ours but its tag is not (a restart that got the same pid, as pid 1 in a
- * container does). Without this, a server killed mid-run and restarted would refuse to sync that connection
- * until the heartbeat went stale. A run taken over by mistake (another pid namespace under the same host
- * name) only loses its changes: its apply finds the run no longer its own (RunLostError).
- */
-export function isOwnerGone(owner: string | null): boolean {
-  const parts = owner?.split(':') ?? []
-  if (parts.length < 3 || parts.slice(0, -2).join(':') !== hostname()) return false
-  const pid = Number(parts.at(-2))
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  if (pid === process.pid) return owner !== PROCESS_OWNER
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
-}
-
-/**
- * Why a `running` run is abandoned, or undefined while it is live: its owner is known to be dead, or it has
- * not beaten for `staleRunMs` (its process died on another host, or hangs).
- */
-export function abandonment(run: SyncRunRow, staleRunMs: number, now = Date.now()): string | undefined {
-  if (isOwnerGone(run.owner)) return `Abandoned: its process (${run.owner}) is no longer running`
-  const beat = run.heartbeat_at ?? run.started_at
-  if (Date.parse(beat) <= now - staleRunMs) return `Abandoned: its process (${run.owner ?? 'unknown'}) stopped reporting after ${beat}`
-  return undefined
-}
+/** Why a `running` run is abandoned (see liveness.ts), or undefined while it is live. */
+export const runAbandonment = (run: SyncRunRow, staleRunMs: number, now = Date.now()): string | undefined =>
+  abandonment(run.owner, run.heartbeat_at ?? run.started_at, staleRunMs, now)
 
 /** The run is no longer this process's to finish: taken over as abandoned, or its connection deleted. */
 class RunLostError extends Error {}
@@ -140,7 +109,7 @@ export async function beginRun(
     const now = Date.now()
     const running = await q.dirSync.runningRun(connectionId)
     if (running) {
-      const abandoned = abandonment(running, ctx.config.staleRunMs, now)
+      const abandoned = runAbandonment(running, ctx.config.staleRunMs, now)
       if (abandoned === undefined)
         throw new SyncConflictError(`Connection ${connection.name} is already syncing (run ${running.id}, started ${running.started_at})`, {
           data: { run_id: running.id },
@@ -207,10 +176,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
     })
     options.onProgress({ ...progress })
   }
-  const heartbeat = setInterval(() => {
-    ctx.store.write((q) => q.dirSync.heartbeat(run.id, owner, iso())).catch(() => {})
-  }, ctx.config.staleRunMs / 8)
-  heartbeat.unref()
+  const stopBeating = keepBeating(ctx.config.staleRunMs, () => ctx.store.write((q) => q.dirSync.heartbeat(run.id, owner, iso())))
   try {
     report()
     const client = clientFor(ctx, connection, {
@@ -342,7 +308,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
     report()
     return failed
   } finally {
-    clearInterval(heartbeat)
+    stopBeating()
   }
 }
 

@@ -2,7 +2,7 @@ import PQueue from 'p-queue'
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
 import type { DirectoryContext } from '../context.js'
-import { abandonment, beginRun, executeRun, type StartedRun } from './run.js'
+import { beginRun, executeRun, runAbandonment, type StartedRun } from './run.js'
 
 /** How often the scheduler looks for due connections, at most (a due check is one indexed query). */
 const MAX_TICK_MS = 30_000
@@ -71,7 +71,7 @@ export class SyncScheduler {
       const [due, running] = await this.ctx.store.read((q) =>
         Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns()]),
       )
-      const abandoned = running.filter((run) => abandonment(run, this.ctx.config.staleRunMs, now) !== undefined)
+      const abandoned = running.filter((run) => runAbandonment(run, this.ctx.config.staleRunMs, now) !== undefined)
       for (const id of new Set([...due.map((c) => c.id), ...abandoned.map((r) => r.connection_id)])) {
         if (this.inFlight.has(id) || this.queued.has(id)) continue
         this.queued.add(id)

@@ -5,6 +5,7 @@ import { rateLimitMigration } from './0003-rate-limits.js'
 import { auditTypeIndexMigration } from './0004-audit-type-index.js'
 import { syncWatermarkMigration } from './0005-sync-watermark.js'
 import { oneRunningSyncMigration } from './0006-one-running-sync.js'
+import { idempotencyLivenessMigration } from './0007-idempotency-liveness.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0004-audit-type-index': auditTypeIndexMigration,
     '0005-sync-watermark': syncWatermarkMigration,
     '0006-one-running-sync': oneRunningSyncMigration,
+    '0007-idempotency-liveness': idempotencyLivenessMigration,
   }
   return { getMigrations: async () => migrations }
 }

@@ -3,6 +3,9 @@ import type { Database, DirGroupTable, DirIdempotencyTable, DirMembershipTable, 
 
 export type IdempotencyRow = Selectable<DirIdempotencyTable>
 
+/** The status a claimed key holds until its action answers (no HTTP answer has status 0). */
+export const IN_FLIGHT = 0
+
 /**
  * What directory actions read and write: idempotency records, and the directory rows an action changes
  * at once from the remote's answer (the sync engine reconciles the rest on its next run).
@@ -22,11 +25,35 @@ export function dirActionQueries(db: Kysely<Database>) {
         .executeTakeFirst()
       return Number(res.numInsertedOrUpdatedRows ?? 0) > 0
     },
-    async completeIdempotency(apiKeyId: string, key: string, status: number, response: string): Promise<void> {
-      await db.updateTable('dir_idempotency').set({ status, response }).where('api_key_id', '=', apiKeyId).where('key', '=', key).execute()
+    /** Stores a claim's answer; false when the claim is no longer `owner`'s (a retry took it over as abandoned). */
+    async completeIdempotency(apiKeyId: string, key: string, owner: string, status: number, response: string): Promise<boolean> {
+      const res = await db
+        .updateTable('dir_idempotency')
+        .set({ status, response })
+        .where('api_key_id', '=', apiKeyId)
+        .where('key', '=', key)
+        .where('owner', '=', owner)
+        .where('status', '=', IN_FLIGHT)
+        .executeTakeFirst()
+      return Number(res.numUpdatedRows) > 0
     },
-    async releaseIdempotency(apiKeyId: string, key: string): Promise<void> {
-      await db.deleteFrom('dir_idempotency').where('api_key_id', '=', apiKeyId).where('key', '=', key).execute()
+    /** Refreshes an in-flight claim's heartbeat; false when the claim is no longer `owner`'s, or has its answer. */
+    async heartbeatIdempotency(apiKeyId: string, key: string, owner: string, at: string): Promise<boolean> {
+      const res = await db
+        .updateTable('dir_idempotency')
+        .set({ heartbeat_at: at })
+        .where('api_key_id', '=', apiKeyId)
+        .where('key', '=', key)
+        .where('owner', '=', owner)
+        .where('status', '=', IN_FLIGHT)
+        .executeTakeFirst()
+      return Number(res.numUpdatedRows) > 0
+    },
+    /** Forgets a key: only while `owner` holds it in flight when an owner is given (else whoever holds it). */
+    async releaseIdempotency(apiKeyId: string, key: string, owner?: string): Promise<void> {
+      let q = db.deleteFrom('dir_idempotency').where('api_key_id', '=', apiKeyId).where('key', '=', key)
+      if (owner !== undefined) q = q.where('owner', '=', owner).where('status', '=', IN_FLIGHT)
+      await q.execute()
     },
     /** Forgets records older than `before` (keys are kept for a retention window, not for ever). */
     async purgeIdempotency(before: string): Promise<void> {
