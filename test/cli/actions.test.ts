@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { run } from '../../src/cli/program.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectAndSync, createGroup, directoryOf, extraToken, inviteRemotely, remote, revokeToken } from '../directory/actions-helpers.js'
+import { runCliInProcess } from '../helpers/cli.js'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 
 // The CLI works on the SQLite file beside a running server (WAL), so this suite runs on SQLite only.
@@ -13,25 +13,7 @@ describe('gatehouse invite, groups, offboard', () => {
   afterAll(() => gh.stop())
 
   /** Runs the CLI in this process, against the server's database file, and captures what it prints. */
-  async function cli(...args: string[]) {
-    const out: string[] = []
-    const err: string[] = []
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk))
-      return true
-    })
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk))
-      return true
-    })
-    try {
-      const code = await run([...args, '--db', gh.dbFile])
-      return { code, stdout: out.join(''), stderr: err.join('') }
-    } finally {
-      stdout.mockRestore()
-      stderr.mockRestore()
-    }
-  }
+  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile])
 
   it('prints the offboarding plan with --dry-run and changes nothing, then offboards and exits 1 when a workspace fails', async () => {
     const email = 'cli.pat@corp.example'

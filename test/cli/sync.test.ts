@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { run } from '../../src/cli/program.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteUsers, seedRemote } from '../directory/sync-helpers.js'
+import { runCliInProcess } from '../helpers/cli.js'
 import { connect } from '../helpers/directory.js'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 
@@ -14,25 +14,7 @@ describe('gatehouse sync', () => {
   afterAll(() => gh.stop())
 
   /** Runs the CLI in this process, against the server's database file, and captures what it prints. */
-  async function cli(...args: string[]) {
-    const out: string[] = []
-    const err: string[] = []
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      out.push(String(chunk))
-      return true
-    })
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      err.push(String(chunk))
-      return true
-    })
-    try {
-      const code = await run([...args, '--db', gh.dbFile])
-      return { code, stdout: out.join(''), stderr: err.join('') }
-    } finally {
-      stdout.mockRestore()
-      stderr.mockRestore()
-    }
-  }
+  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile])
 
   it('syncs one connection by name and prints what it saw and changed', async () => {
     const ws = await gh.workspace()

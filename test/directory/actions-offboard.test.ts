@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { directoryClient } from '../helpers/directory.js'
-import { type Gatehouse, type HttpClient, startGatehouse } from '../helpers/gatehouse.js'
+import { describe, expect, it } from 'vitest'
+import { directoryServerForSuite } from '../helpers/directory.js'
 import {
   act,
   actionEvents,
@@ -15,14 +14,7 @@ import {
 } from './actions-helpers.js'
 
 describe('directory actions: offboarding across workspaces', () => {
-  let gh: Gatehouse
-  let api: HttpClient
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    api = await directoryClient(gh)
-  })
-  afterAll(() => gh.stop())
+  const { gh, api } = directoryServerForSuite()
 
   /**
    * pat@corp.example is a member of A (in group eng), a pending invite in B and a member of C; C is

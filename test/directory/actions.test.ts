@@ -1,6 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { directoryClient } from '../helpers/directory.js'
-import { type Gatehouse, type HttpClient, startGatehouse } from '../helpers/gatehouse.js'
+import { describe, expect, it } from 'vitest'
+import { directoryClient, directoryServerForSuite } from '../helpers/directory.js'
 import {
   act,
   actionEvents,
@@ -15,17 +14,7 @@ import {
 } from './actions-helpers.js'
 
 describe('directory actions: invite and group changes', () => {
-  let gh: Gatehouse
-  let api: HttpClient
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    api = await directoryClient(gh)
-  })
-  afterAll(() => gh.stop())
-  afterEach(async () => {
-    await gh.admin.delete('/admin/faults')
-  })
+  const { gh, api } = directoryServerForSuite({ clearFaultsAfterEach: true })
 
   /** A synced workspace: members ada and bob, invite ivy; group eng (ada, ivy) and empty group ops. */
   async function seeded() {

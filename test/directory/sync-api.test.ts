@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runSync } from '../../src/directory/sync/run.js'
 import { SyncScheduler } from '../../src/directory/sync/scheduler.js'
-import { connect, directoryClient } from '../helpers/directory.js'
-import { type Gatehouse, type HttpClient, startGatehouse } from '../helpers/gatehouse.js'
+import { connect, directoryServerForSuite } from '../helpers/directory.js'
+import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 import { createGroup, seedRemote, waitForRun } from './sync-helpers.js'
 
 describe('sync API and change feed', () => {
-  let gh: Gatehouse
-  let api: HttpClient
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    api = await directoryClient(gh)
-  })
-  afterAll(() => gh.stop())
+  const { gh, api } = directoryServerForSuite()
 
   it('starts a sync now with 202 and the running run, which can be followed to its end', async () => {
     const ws = await gh.workspace()

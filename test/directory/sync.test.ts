@@ -1,24 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { approveRun, runSync, SyncConflictError } from '../../src/directory/sync/run.js'
 import { newId } from '../../src/ids.js'
-import { connect, directoryClient } from '../helpers/directory.js'
-import { type Gatehouse, type HttpClient, startGatehouse } from '../helpers/gatehouse.js'
+import { connect, directoryServerForSuite } from '../helpers/directory.js'
 import { createGroup, deleteUsers, eventsOf, expectMirrors, lastSeq, remoteTruth, seedRemote, storedRows } from './sync-helpers.js'
 
 describe('directory sync', () => {
-  let gh: Gatehouse
-  let api: HttpClient
+  const { gh, api } = directoryServerForSuite({ clearFaultsAfterEach: true })
   const sync = (connectionId: string) => runSync(gh.server.directory, connectionId, { trigger: 'test' })
   const stats = (run: { stats: string }) => JSON.parse(run.stats)
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    api = await directoryClient(gh)
-  })
-  afterAll(() => gh.stop())
-  afterEach(async () => {
-    await gh.admin.delete('/admin/faults')
-  })
 
   it('mirrors two workspaces exactly: members with direct roles, invites, groups with members and invites, roles, workspace', async () => {
     const [a, b] = [await gh.workspace({ name: 'Acme Prod' }), await gh.workspace({ name: 'Acme EU' })]

@@ -1,6 +1,7 @@
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { newConnectionRow } from '../../src/directory/connections.js'
 import type { ConnectionRow } from '../../src/store/queries/connections.js'
-import { type Gatehouse, HttpClient, type SeededWorkspace } from './gatehouse.js'
+import { type Gatehouse, HttpClient, type SeededWorkspace, startGatehouse } from './gatehouse.js'
 
 /**
  * Connects a workspace of `gh` (the same server plays the remote) to its directory by inserting the
@@ -28,4 +29,36 @@ export async function directoryClient(gh: Gatehouse): Promise<HttpClient> {
   const res = await gh.admin.post('/admin/directory/api-keys', { description: 'tests' })
   if (res.status !== 201) throw new Error(`api key create failed: ${res.status} ${res.text}`)
   return new HttpClient(gh.url, res.body.data.secret)
+}
+
+/**
+ * One Gatehouse and a /directory API client for the describe block it is called in: started before its tests,
+ * stopped after them, and with `clearFaultsAfterEach` every injected fault cleared after each test. The answer's
+ * `gh` and `api` stand for the server and the client once beforeAll has started them (using them sooner throws).
+ */
+export function directoryServerForSuite(options: { clearFaultsAfterEach?: boolean } = {}): { gh: Gatehouse; api: HttpClient } {
+  let gh: Gatehouse | undefined
+  let api: HttpClient | undefined
+  beforeAll(async () => {
+    gh = await startGatehouse()
+    api = await directoryClient(gh)
+  })
+  afterAll(() => gh?.stop())
+  if (options.clearFaultsAfterEach) {
+    afterEach(async () => {
+      await gh?.admin.delete('/admin/faults')
+    })
+  }
+  return { gh: startedLater(() => gh, "the suite's Gatehouse"), api: startedLater(() => api, "the suite's directory client") }
+}
+
+/** Stands for the object `current` answers once it exists: property reads go to it, and throw before it does. */
+function startedLater<T extends object>(current: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_, key) {
+      const target = current()
+      if (target === undefined) throw new Error(`${what} is used before beforeAll started it`)
+      return Reflect.get(target, key)
+    },
+  })
 }

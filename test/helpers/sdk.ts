@@ -10,6 +10,7 @@ import {
   WorkspacesApi,
 } from '@segment/public-api-sdk-typescript'
 import { expect } from 'vitest'
+import type { Gatehouse, SeededWorkspace } from './gatehouse.js'
 
 /** The six IAM API objects of the official SDK, pointed at one Gatehouse with one token. */
 export interface IamSdk {
@@ -44,6 +45,16 @@ export function sdkFromClasses(baseUrl: string, token: string): IamSdk {
   }
   for (const api of Object.values(sdk)) api.accessToken = token
   return sdk
+}
+
+/** A fresh workspace of `gh` with these emails added as members, and an SDK client with its owner's token. */
+export async function workspaceWithSdk(
+  gh: Gatehouse,
+  emails: string[] = [],
+): Promise<{ ws: SeededWorkspace; sdk: IamSdk; users: { id: string; email: string }[] }> {
+  const ws = await gh.workspace()
+  const users = emails.length > 0 ? await gh.addUsers(ws, emails) : []
+  return { ws, sdk: sdkFor(gh.url, ws.token), users }
 }
 
 /** A WORKSPACE resource of the given workspace, typed as the SDK wants it. */

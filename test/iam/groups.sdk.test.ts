@@ -1,14 +1,14 @@
 import { unwrap } from '@segment/public-api-sdk-typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gatehouse, type SeededWorkspace, startGatehouse } from '../helpers/gatehouse.js'
+import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 import {
   expectPaginationOutput,
   type IamSdk,
   MINIMAL_WORKSPACE_ACCESS,
   rejectionOf,
   resourceOf,
-  sdkFor,
   workspaceResource,
+  workspaceWithSdk,
 } from '../helpers/sdk.js'
 
 describe('iamGroups through the official SDK', () => {
@@ -18,11 +18,7 @@ describe('iamGroups through the official SDK', () => {
   })
   afterAll(() => gh.stop())
 
-  async function seeded(emails: string[] = []): Promise<{ ws: SeededWorkspace; sdk: IamSdk; users: { id: string; email: string }[] }> {
-    const ws = await gh.workspace()
-    const users = emails.length > 0 ? await gh.addUsers(ws, emails) : []
-    return { ws, sdk: sdkFor(gh.url, ws.token), users }
-  }
+  const seeded = (emails?: string[]) => workspaceWithSdk(gh, emails)
 
   async function memberEmails(sdk: IamSdk, groupId: string): Promise<string[]> {
     return (await unwrap(sdk.iamGroups.listUsersFromUserGroup(groupId, { count: 1000 }))).users.map((u) => u.email).sort()

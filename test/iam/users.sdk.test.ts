@@ -1,6 +1,6 @@
 import { unwrap } from '@segment/public-api-sdk-typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gatehouse, type SeededWorkspace, startGatehouse } from '../helpers/gatehouse.js'
+import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 import {
   expectPaginationOutput,
   type IamSdk,
@@ -8,9 +8,9 @@ import {
   MINIMAL_WORKSPACE_ACCESS,
   rejectionOf,
   resourceOf,
-  sdkFor,
   WORKSPACE_OWNER,
   workspaceResource,
+  workspaceWithSdk,
 } from '../helpers/sdk.js'
 
 describe('iamUsers through the official SDK', () => {
@@ -20,11 +20,7 @@ describe('iamUsers through the official SDK', () => {
   })
   afterAll(() => gh.stop())
 
-  async function seeded(emails: string[] = []): Promise<{ ws: SeededWorkspace; sdk: IamSdk; users: { id: string; email: string }[] }> {
-    const ws = await gh.workspace()
-    const users = emails.length > 0 ? await gh.addUsers(ws, emails) : []
-    return { ws, sdk: sdkFor(gh.url, ws.token), users }
-  }
+  const seeded = (emails?: string[]) => workspaceWithSdk(gh, emails)
 
   async function roleId(sdk: IamSdk, name: string): Promise<string> {
     const { roles } = await unwrap(sdk.iamRoles.listRoles({ count: 1000 }))
