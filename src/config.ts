@@ -12,6 +12,9 @@ export interface ServeConfig {
   db: string
   /** PostgreSQL instead of the SQLite file: `postgres://…` (flag --database-url, env DATABASE_URL). */
   databaseUrl: string | undefined
+  /** PostgreSQL: connections per replica, and how long one statement may run before it is cut off (503). */
+  dbPoolSize: number
+  dbStatementTimeoutMs: number
   adminKey: string | undefined
   rateLimits: RateLimitConfig
   /** Where rate-limit windows live: memory (one process), or shared by replicas through Redis or PostgreSQL. */
@@ -35,6 +38,8 @@ export interface ServeFlags {
   port?: string
   db?: string
   databaseUrl?: string
+  dbPoolSize?: string
+  dbStatementTimeout?: string
   adminKey?: string
   rateLimit?: string
   writeRateLimit?: string
@@ -52,6 +57,8 @@ export interface ServeFlags {
 export class ConfigError extends Error {}
 
 export const DEFAULT_DB = './gatehouse.db'
+export const DEFAULT_DB_POOL_SIZE = 10
+export const DEFAULT_DB_STATEMENT_TIMEOUT_SECONDS = 10
 
 export function dbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return flag ?? env.GATEHOUSE_DB ?? DEFAULT_DB
@@ -65,8 +72,15 @@ export function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = p
 }
 
 /** Where the store lives: PostgreSQL when a URL is given, else the SQLite file. */
-export function storeConfig(config: { db: string; databaseUrl: string | undefined }): StoreConfig {
-  return config.databaseUrl ? { postgresUrl: config.databaseUrl } : { sqliteFile: config.db }
+export function storeConfig(
+  config: Pick<ServeConfig, 'db' | 'databaseUrl'> & Partial<Pick<ServeConfig, 'dbPoolSize' | 'dbStatementTimeoutMs'>>,
+): StoreConfig {
+  if (!config.databaseUrl) return { sqliteFile: config.db }
+  return {
+    postgresUrl: config.databaseUrl,
+    ...(config.dbPoolSize ? { poolSize: config.dbPoolSize } : {}),
+    ...(config.dbStatementTimeoutMs ? { statementTimeoutMs: config.dbStatementTimeoutMs } : {}),
+  }
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -79,6 +93,15 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     port: integer('--port', flags.port ?? env.GATEHOUSE_PORT, 4100, 0, 65535),
     db: dbPath(flags.db, env),
     databaseUrl: databaseUrl(flags.databaseUrl, env),
+    dbPoolSize: integer('--db-pool-size', flags.dbPoolSize ?? env.GATEHOUSE_DB_POOL_SIZE, DEFAULT_DB_POOL_SIZE, 1, 1000),
+    dbStatementTimeoutMs:
+      integer(
+        '--db-statement-timeout',
+        flags.dbStatementTimeout ?? env.GATEHOUSE_DB_STATEMENT_TIMEOUT,
+        DEFAULT_DB_STATEMENT_TIMEOUT_SECONDS,
+        1,
+        3600,
+      ) * 1000,
     adminKey: adminKey || undefined,
     rateLimits: {
       enabled: !off,

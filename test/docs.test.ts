@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { serveCommand } from '../src/cli/commands/serve.js'
 import * as errors from '../src/errors.js'
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
@@ -38,5 +39,16 @@ describe('docs/errors.md', () => {
       expect(row, error.constructor.name).toBeDefined()
       expect({ status: error.status, type: error.type }).toEqual({ status: row?.status, type: row?.type })
     }
+  })
+})
+
+describe('README configuration table', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1))
+
+  it('lists exactly the flags of `gatehouse serve`', () => {
+    const documented = [...section.matchAll(/^\| `(--[\w-]+)`/gm)].map(([, flag]) => flag)
+    const real = serveCommand().options.map((option) => option.long)
+    expect(documented.sort()).toEqual(real.sort())
   })
 })

@@ -10,6 +10,11 @@ export function serveCommand(): Command {
     .option('--port <port>', 'port to listen on, 0 for any free port (env GATEHOUSE_PORT; default 4100)')
     .option('--db <path>', 'SQLite file (env GATEHOUSE_DB; default ./gatehouse.db)')
     .option('--database-url <url>', 'PostgreSQL instead of SQLite: postgres://user@host:5432/db (env DATABASE_URL)')
+    .option('--db-pool-size <n>', 'PostgreSQL connections per replica (env GATEHOUSE_DB_POOL_SIZE; default 10)')
+    .option(
+      '--db-statement-timeout <seconds>',
+      'PostgreSQL cuts off any statement running longer; its request gets a 503 (env GATEHOUSE_DB_STATEMENT_TIMEOUT; default 10)',
+    )
     .option('--admin-key <key>', 'enables the operator API under /admin (env GATEHOUSE_ADMIN_KEY)')
     .option('--rate-limit <n|off>', 'requests per minute per workspace, or off (env GATEHOUSE_RATE_LIMIT; default 600)')
     .addOption(

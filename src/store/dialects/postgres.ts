@@ -25,6 +25,8 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeoutMs,
+    // How operators tell Gatehouse's sessions apart in pg_stat_activity; an application_name in the URL wins.
+    application_name: 'gatehouse',
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
   // An idle connection that dies (a PostgreSQL restart) must not crash the process; the pool replaces it.

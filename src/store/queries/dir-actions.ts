@@ -11,6 +11,19 @@ export const IN_FLIGHT = 0
  * at once from the remote's answer (the sync engine reconciles the rest on its next run).
  */
 export function dirActionQueries(db: Kysely<Database>) {
+  /** Changes a claim only while `owner` still holds it in flight. */
+  async function updateOwnClaim(apiKeyId: string, key: string, owner: string, set: Updateable<DirIdempotencyTable>): Promise<boolean> {
+    const res = await db
+      .updateTable('dir_idempotency')
+      .set(set)
+      .where('api_key_id', '=', apiKeyId)
+      .where('key', '=', key)
+      .where('owner', '=', owner)
+      .where('status', '=', IN_FLIGHT)
+      .executeTakeFirst()
+    return Number(res.numUpdatedRows) > 0
+  }
+
   return {
     // --- idempotency ---
     findIdempotency(apiKeyId: string, key: string): Promise<IdempotencyRow | undefined> {
@@ -26,28 +39,12 @@ export function dirActionQueries(db: Kysely<Database>) {
       return Number(res.numInsertedOrUpdatedRows ?? 0) > 0
     },
     /** Stores a claim's answer; false when the claim is no longer `owner`'s (a retry took it over as abandoned). */
-    async completeIdempotency(apiKeyId: string, key: string, owner: string, status: number, response: string): Promise<boolean> {
-      const res = await db
-        .updateTable('dir_idempotency')
-        .set({ status, response })
-        .where('api_key_id', '=', apiKeyId)
-        .where('key', '=', key)
-        .where('owner', '=', owner)
-        .where('status', '=', IN_FLIGHT)
-        .executeTakeFirst()
-      return Number(res.numUpdatedRows) > 0
+    completeIdempotency(apiKeyId: string, key: string, owner: string, status: number, response: string): Promise<boolean> {
+      return updateOwnClaim(apiKeyId, key, owner, { status, response })
     },
     /** Refreshes an in-flight claim's heartbeat; false when the claim is no longer `owner`'s, or has its answer. */
-    async heartbeatIdempotency(apiKeyId: string, key: string, owner: string, at: string): Promise<boolean> {
-      const res = await db
-        .updateTable('dir_idempotency')
-        .set({ heartbeat_at: at })
-        .where('api_key_id', '=', apiKeyId)
-        .where('key', '=', key)
-        .where('owner', '=', owner)
-        .where('status', '=', IN_FLIGHT)
-        .executeTakeFirst()
-      return Number(res.numUpdatedRows) > 0
+    heartbeatIdempotency(apiKeyId: string, key: string, owner: string, at: string): Promise<boolean> {
+      return updateOwnClaim(apiKeyId, key, owner, { heartbeat_at: at })
     },
     /** Forgets a key: only while `owner` holds it in flight when an owner is given (else whoever holds it). */
     async releaseIdempotency(apiKeyId: string, key: string, owner?: string): Promise<void> {
