@@ -27,6 +27,16 @@ export function numberFrom(name, fallback, min) {
   return n
 }
 
+/** The load settings the HTTP benches share: measured and warm-up seconds per scenario, connections, PostgreSQL. */
+export function loadSettings({ warmup = 1 } = {}) {
+  return {
+    seconds: numberFrom('BENCH_SECONDS', 5, 1),
+    warmup: numberFrom('BENCH_WARMUP', warmup, 0),
+    connections: numberFrom('BENCH_CONNECTIONS', 10, 1),
+    databaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+  }
+}
+
 // ── child processes and clean-up ────────────────────────────────────────────────────────────────────────
 
 export const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))

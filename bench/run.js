@@ -44,6 +44,7 @@ import {
   guard,
   HOST,
   loadAll,
+  loadSettings,
   measure,
   numberFrom,
   printTable,
@@ -59,15 +60,12 @@ import {
 } from './lib.js'
 import { printSummary } from './profile-summary.js'
 
-const SECONDS = numberFrom('BENCH_SECONDS', 5, 1)
-const WARMUP = numberFrom('BENCH_WARMUP', 1, 0)
-const CONNECTIONS = numberFrom('BENCH_CONNECTIONS', 10, 1)
+const { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, databaseUrl: DATABASE_URL } = loadSettings()
 const USERS = numberFrom('BENCH_USERS', 100_000, 99_100) // the deep page needs 99,100 rows
 const PROFILE = process.env.BENCH_CPU_PROF === '1'
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined
 const STORES = (process.env.BENCH_STORES || 'sqlite,postgres').split(',').map((s) => s.trim())
 for (const s of STORES) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`BENCH_STORES takes sqlite and postgres, got ${s}`)
-const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 const SEED_TARGET_S = 30
 const REPLICA_TARGET = 1.6
 const REPLICA_CORES = numberFrom('BENCH_REPLICA_CORES', 0.4, 0)

@@ -55,3 +55,22 @@ describe('the schema check of a PostgreSQL store beside other schemas', () => {
     await expect(openStore({ postgresUrl: url }, 'require-current')).rejects.toThrow(/No schema on the search path exists/)
   })
 })
+
+describe('the shared rate-limit windows on PostgreSQL', () => {
+  it('live in an unlogged table: every request updates its window, and a WAL flush each capped a workspace at ~2,000 requests/s', async () => {
+    const schema = await createTestSchema()
+    const client = new pg.Client({ connectionString: schema.url })
+    try {
+      await migrateStore({ postgresUrl: schema.url })
+      await client.connect()
+      const { rows } = await client.query(
+        `select c.relpersistence from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'rate_limits'`,
+        [schema.schema],
+      )
+      expect(rows).toEqual([{ relpersistence: 'u' }])
+    } finally {
+      await client.end()
+      await schema.drop()
+    }
+  })
+})

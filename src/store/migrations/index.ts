@@ -6,10 +6,11 @@ import { auditTypeIndexMigration } from './0004-audit-type-index.js'
 import { syncWatermarkMigration } from './0005-sync-watermark.js'
 import { oneRunningSyncMigration } from './0006-one-running-sync.js'
 import { idempotencyLivenessMigration } from './0007-idempotency-liveness.js'
+import { unloggedRateLimitsMigration } from './0008-unlogged-rate-limits.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
-/** Numbered migrations, shared by every dialect (the dialect is passed only where a column type differs). Append only. */
+/** Numbered migrations, shared by every dialect (the dialect is passed only where the engines differ). Append only. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-iam': iamMigration(dialect),
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0005-sync-watermark': syncWatermarkMigration,
     '0006-one-running-sync': oneRunningSyncMigration,
     '0007-idempotency-liveness': idempotencyLivenessMigration,
+    '0008-unlogged-rate-limits': unloggedRateLimitsMigration(dialect),
   }
   return { getMigrations: async () => migrations }
 }
