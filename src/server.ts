@@ -50,7 +50,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   if (config.demo) await seedDemo(store, url, print)
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
   print(
-    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'})`,
+    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.syncScheduler ? '' : ', sync scheduler off'})`,
   )
   let stopping: Promise<void> | undefined
   const stop = () => {

@@ -251,7 +251,10 @@ describe('the gatehouse CLI', () => {
   it('prints help and exits 0 for --help on every command', async () => {
     const paths = commandPaths(buildProgram())
     expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['', 'serve', 'workspace create', 'token revoke', 'user add']))
-    const results = await Promise.all(paths.map((path) => cli(...path, '--help')))
+    // A few at a time: thirty processes at once on two busy cores ran past the per-process timeout.
+    const results: CliResult[] = []
+    for (let i = 0; i < paths.length; i += 4)
+      results.push(...(await Promise.all(paths.slice(i, i + 4).map((path) => cli(...path, '--help')))))
     results.forEach((res, i) => {
       const path = (paths[i] as string[]).filter((p) => p !== 'help')
       expect(res.code, path.join(' ')).toBe(0)
@@ -315,5 +318,26 @@ describe('the gatehouse CLI', () => {
     const second = await startDemo()
     expect(second.out).not.toMatch(/curl/)
     expect(second.out).not.toMatch(/Bearer/)
+  })
+
+  it('honours GATEHOUSE_DEMO=false and GATEHOUSE_SYNC_SCHEDULER=off as --no-demo and --no-sync-scheduler do', async () => {
+    const start = async (args: string[], env: Record<string, string>) => {
+      const server = await spawnServer(
+        ['--db', freshDb(), ...args],
+        { GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', ...env },
+        { exactly: true },
+      )
+      await server.stop()
+      return server.output()
+    }
+    const quiet = await start([], { GATEHOUSE_DEMO: 'false', GATEHOUSE_SYNC_SCHEDULER: 'off' })
+    expect(quiet).not.toMatch(/demo workspace/)
+    expect(quiet).toMatch(/Gatehouse ready on .*, sync scheduler off\)/)
+    const flagged = await start(['--no-demo', '--no-sync-scheduler'], {})
+    expect(flagged).not.toMatch(/demo workspace/)
+    expect(flagged).toMatch(/sync scheduler off\)/)
+    const defaults = await start([], {})
+    expect(defaults).toMatch(/Created the demo workspace/)
+    expect(defaults).not.toMatch(/sync scheduler off/)
   })
 })

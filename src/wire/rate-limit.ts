@@ -17,7 +17,7 @@ export interface RateLimitOutcome extends RateLimitState {
   resetAt: Date
 }
 
-/** Makes a points-per-window limiter; memory today, a Redis or PostgreSQL one later (same interface). */
+/** Makes a points-per-window limiter: in memory, or shared through Redis or PostgreSQL (see limiter-stores.ts). */
 export type LimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract
 
 export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options)

@@ -16,10 +16,12 @@ export interface ServerProcess {
 
 /**
  * Starts the built server (`dist/main.js serve …`, built by `npm test`'s pretest) as a child process
- * on a free port, and resolves once it prints its ready line.
+ * on a free port, and resolves once it prints its ready line. `exactly`: pass no flags but `args` (the
+ * caller sets the port, e.g. GATEHOUSE_PORT=0), to run a command line as a deployment writes it.
  */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--log-level', 'warn', '--no-demo', ...args], {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, { exactly = false } = {}): Promise<ServerProcess> {
+  const defaults = exactly ? [] : ['--port', '0', '--log-level', 'warn', '--no-demo']
+  const child = spawn(process.execPath, [MAIN, 'serve', ...defaults, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

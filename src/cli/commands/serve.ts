@@ -46,7 +46,10 @@ export function serveCommand(): Command {
     )
     .option('--no-sync-scheduler', 'do not sync connections on their interval in this process (env GATEHOUSE_SYNC_SCHEDULER=off)')
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, command: Command) => {
+      // Commander defaults every `--no-x` option to true, which would hide GATEHOUSE_DEMO=false and
+      // GATEHOUSE_SYNC_SCHEDULER=off: only a flag actually given may override the environment.
+      for (const key of ['demo', 'syncScheduler'] as const) if (command.getOptionValueSource(key) === 'default') delete flags[key]
       let config: ReturnType<typeof resolveServeConfig>
       try {
         config = resolveServeConfig(flags)
