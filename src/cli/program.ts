@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import { VERSION } from '../app.js'
+import { ConfigError } from '../config.js'
 import { ApiError } from '../errors.js'
 import { groupsCommand, inviteCommand, offboardCommand } from './commands/actions.js'
 import { connectCommand, connectionsCommand } from './commands/connect.js'
@@ -68,5 +69,23 @@ export async function run(argv: string[]): Promise<number> {
 /** A bad argument the parser could not catch by itself (a malformed email, say): exit 2. */
 export class UsageError extends Error {}
 
+/** A configuration mistake is a usage error (exit 2, one line). */
+export function usage<T>(resolve: () => T): T {
+  try {
+    return resolve()
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message)
+    throw error
+  }
+}
+
 export const dbOption = () => new Option('--db <path>', 'SQLite file (env GATEHOUSE_DB)')
+export const databaseUrlOption = () =>
+  new Option('--database-url <url>', 'PostgreSQL instead of SQLite: postgres://user@host:5432/db (env DATABASE_URL)')
+
+/** Where a command finds the store: --database-url (or DATABASE_URL) for PostgreSQL, else the --db SQLite file. */
+export interface StoreFlags {
+  db?: string
+  databaseUrl?: string
+}
 export const jsonOption = () => new Option('--json', 'print one JSON object instead of text')

@@ -1,4 +1,4 @@
-import { ConfigError, dbPath, resolveServeConfig } from '../config.js'
+import { databaseUrl, dbPath, resolveServeConfig, storeConfig } from '../config.js'
 import type { DirectoryContext } from '../directory/context.js'
 import { NotFoundError } from '../errors.js'
 import { openDirectory } from '../server.js'
@@ -6,11 +6,16 @@ import { openStore } from '../store/open.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
-import { UsageError } from './program.js'
+import { type StoreFlags, UsageError, usage } from './program.js'
 
-/** Opens the SQLite file (safe while a server runs on it: WAL and a busy timeout), runs, closes. */
-export async function withStore<T>(db: string | undefined, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ sqliteFile: dbPath(db) })
+/**
+ * Opens the store as `serve` would, runs, closes: PostgreSQL when --database-url or DATABASE_URL names one
+ * (its schema must be current: `gatehouse migrate`), else the SQLite file (safe while a server runs on it:
+ * WAL and a busy timeout).
+ */
+export async function withStore<T>(where: StoreFlags, work: (store: Store) => Promise<T>): Promise<T> {
+  const url = usage(() => databaseUrl(where.databaseUrl))
+  const store = await openStore(storeConfig({ db: dbPath(where.db), databaseUrl: url }), url ? 'require-current' : 'auto')
   try {
     return await work(store)
   } finally {
@@ -33,15 +38,12 @@ export function output(json: boolean | undefined, value: unknown, text: string):
  * Opens the store and the directory (key from GATEHOUSE_SECRET_KEY or the key file beside the database,
  * directory settings from GATEHOUSE_* like `serve`), runs, closes.
  */
-export async function withDirectory<T>(db: string | undefined, work: (ctx: DirectoryContext) => Promise<T>): Promise<T> {
-  let config: ReturnType<typeof resolveServeConfig>
-  try {
-    config = resolveServeConfig({ ...(db === undefined ? {} : { db }) })
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message)
-    throw error
-  }
-  return withStore(db, async (store) => work(await openDirectory(store, config)))
+export async function withDirectory<T>(where: StoreFlags, work: (ctx: DirectoryContext) => Promise<T>): Promise<T> {
+  const { db, databaseUrl } = where
+  const config = usage(() =>
+    resolveServeConfig({ ...(db === undefined ? {} : { db }), ...(databaseUrl === undefined ? {} : { databaseUrl }) }),
+  )
+  return withStore(where, async (store) => work(await openDirectory(store, config)))
 }
 
 /** A connection by id, name or remote workspace slug; a name two connections share must be given as an id. */

@@ -6,7 +6,7 @@ import { emailKey } from '../../directory/sync/plan.js'
 import { NotFoundError } from '../../errors.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirUserRow } from '../../store/queries/dir-sync.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
 
 /*
@@ -20,6 +20,7 @@ class ActionFailedError extends Error {}
 
 interface Common {
   db?: string
+  databaseUrl?: string
   dryRun?: boolean
   json?: boolean
 }
@@ -36,8 +37,9 @@ export function inviteCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .action(async (email: string, o: Common & { connection: string; role?: string[]; group?: string[] }) => {
-      await withDirectory(o.db, async (ctx) => {
+      await withDirectory(o, async (ctx) => {
         const connection = await ctx.store.read((q) => findConnection(q, o.connection))
         const groupIds = await resolveGroups(ctx, connection, o.group ?? [])
         const input: ActionInputs['invite'] = {
@@ -62,8 +64,9 @@ export function groupsCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .action(async (ref: string, groups: string[], o: Common & { connection?: string }) => {
-      await withDirectory(o.db, async (ctx) => {
+      await withDirectory(o, async (ctx) => {
         const user = await findUser(ctx, ref, o.connection)
         const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
         const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
@@ -80,10 +83,11 @@ export function groupsCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .action(async (ref: string, groups: string[], o: Common & { connection?: string; all?: boolean }) => {
       if (o.all && groups.length > 0) throw new UsageError('name groups or pass --all, not both')
       if (!o.all && groups.length === 0) throw new UsageError('name at least one group, or pass --all')
-      await withDirectory(o.db, async (ctx) => {
+      await withDirectory(o, async (ctx) => {
         const user = await findUser(ctx, ref, o.connection)
         if (o.all) return perform(ctx, 'remove_from_all_groups', { user_id: user.id }, user.email, o)
         const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
@@ -101,8 +105,9 @@ export function offboardCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .action(async (email: string, o: Common) => {
-      await withDirectory(o.db, (ctx) => perform(ctx, 'offboard', { email }, email, o))
+      await withDirectory(o, (ctx) => perform(ctx, 'offboard', { email }, email, o))
     })
 }
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { createConnection } from '../../directory/connections.js'
 import { presentConnection } from '../../directory/present.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { output, withDirectory, withStore } from '../store.js'
 import { table } from './directory.js'
 
@@ -18,12 +18,13 @@ export function connectCommand(): Command {
     .option('--base-url <url>', 'the remote API: https://api.segmentapis.com (default), https://eu1.api.segmentapis.com, or a Gatehouse')
     .option('--name <name>', "a name for the connection (default: the workspace's slug)")
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { token: string; baseUrl?: string; name?: string; db?: string; json?: boolean }) => {
+    .action(async (o: { token: string; baseUrl?: string; name?: string; db?: string; databaseUrl?: string; json?: boolean }) => {
       const token = o.token === '-' ? (await readStdin()).trim() : o.token
       if (token === '') throw new UsageError('--token is empty')
       if (o.name !== undefined && (o.name.trim() === '' || o.name.length > 255)) throw new UsageError('--name must be 1 to 255 characters')
-      const row = await withDirectory(o.db, (ctx) => createConnection(ctx, { token, baseUrl: o.baseUrl, name: o.name }))
+      const row = await withDirectory(o, (ctx) => createConnection(ctx, { token, baseUrl: o.baseUrl, name: o.name }))
       const c = presentConnection(row)
       output(
         o.json,
@@ -41,9 +42,10 @@ export function connectionsCommand(): Command {
   return new Command('connections')
     .description('list the connected workspaces and their sync state')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; json?: boolean }) => {
-      const connections = (await withStore(o.db, (store) => store.read((q) => q.connections.all()))).map(presentConnection)
+    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+      const connections = (await withStore(o, (store) => store.read((q) => q.connections.all()))).map(presentConnection)
       const rows = connections.map((c) => [c.id, c.name, c.workspace.slug, c.status, c.last_complete_sync_at ?? 'never', c.base_url])
       const details = connections.filter((c) => c.status !== 'active' && c.status_detail).map((c) => `${c.name}: ${c.status_detail}`)
       output(

@@ -4,7 +4,7 @@ import type { UnifiedUser } from '../../directory/model.js'
 import { getPerson, listUsers, type UserQuery } from '../../directory/read.js'
 import { NotFoundError } from '../../errors.js'
 import type { DirUserStatus } from '../../store/tables.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { findConnection, output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -41,6 +41,7 @@ export function usersCommand(): Command {
     .option('--role <role>', 'holding this role, directly or through a group (role id or name)')
     .option('--search <text>', 'name or email containing this text')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
     .action(
       async (o: {
@@ -50,10 +51,11 @@ export function usersCommand(): Command {
         role?: string
         search?: string
         db?: string
+        databaseUrl?: string
         json?: boolean
       }) => {
         if (o.email !== undefined && !isEmail(o.email)) throw new UsageError(`--email: ${o.email} is not an email address`)
-        const users = await withStore(o.db, (store) =>
+        const users = await withStore(o, (store) =>
           store.read(async (q) => {
             const query: UserQuery = {
               ...(o.email === undefined ? {} : { email: o.email }),
@@ -90,10 +92,11 @@ export function personCommand(): Command {
     .argument('<email>', 'the email, in any case')
     .addOption(new Option('--status <status>', 'accounts of this status (default: active and invited)').choices(STATUSES))
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (email: string, o: { status?: DirUserStatus; db?: string; json?: boolean }) => {
+    .action(async (email: string, o: { status?: DirUserStatus; db?: string; databaseUrl?: string; json?: boolean }) => {
       if (!isEmail(email)) throw new UsageError(`${email} is not an email address`)
-      const person = await withStore(o.db, (store) => store.read((q) => getPerson(q, email, o.status)))
+      const person = await withStore(o, (store) => store.read((q) => getPerson(q, email, o.status)))
       const title = `${person.email}${person.name ? ` (${person.name})` : ''}`
       const text =
         person.accounts.length === 0
@@ -113,19 +116,21 @@ export function apiKeyCommand(): Command {
     .description('create a directory API key; its secret is printed once and stored only as a hash')
     .option('--description <text>', 'what the key is for', 'created with the CLI')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { description: string; db?: string; json?: boolean }) => {
+    .action(async (o: { description: string; db?: string; databaseUrl?: string; json?: boolean }) => {
       if (o.description.trim() === '' || o.description.length > 255) throw new UsageError('--description must be 1 to 255 characters')
-      const { key, secret } = await withStore(o.db, (store) => store.write((q) => createApiKey(q, o.description)))
+      const { key, secret } = await withStore(o, (store) => store.write((q) => createApiKey(q, o.description)))
       output(o.json, { apiKey: key, secret }, `Created directory API key ${key.id} (${key.description}).\nSecret (shown once): ${secret}`)
     })
   cmd
     .command('list')
     .description('list directory API keys (never their secrets)')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; json?: boolean }) => {
-      const keys = await withStore(o.db, (store) => store.read((q) => q.apiKeys.list()))
+    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+      const keys = await withStore(o, (store) => store.read((q) => q.apiKeys.list()))
       output(
         o.json,
         { apiKeys: keys },
@@ -142,8 +147,9 @@ export function apiKeyCommand(): Command {
     .description('revoke a directory API key at once')
     .argument('<id>', 'key id')
     .addOption(dbOption())
-    .action(async (id: string, o: { db?: string }) => {
-      const revoked = await withStore(o.db, (store) => store.write((q) => q.apiKeys.revoke(id, new Date().toISOString())))
+    .addOption(databaseUrlOption())
+    .action(async (id: string, o: { db?: string; databaseUrl?: string }) => {
+      const revoked = await withStore(o, (store) => store.write((q) => q.apiKeys.revoke(id, new Date().toISOString())))
       if (!revoked) throw new NotFoundError(`Directory API key ${id}`)
       process.stdout.write(`Revoked directory API key ${id}.\n`)
     })

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
-import { ConfigError, resolveServeConfig, type ServeFlags } from '../../config.js'
+import { resolveServeConfig, type ServeFlags } from '../../config.js'
 import { startServer } from '../../server.js'
-import { UsageError } from '../program.js'
+import { usage } from '../program.js'
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -50,13 +50,7 @@ export function serveCommand(): Command {
       // Commander defaults every `--no-x` option to true, which would hide GATEHOUSE_DEMO=false and
       // GATEHOUSE_SYNC_SCHEDULER=off: only a flag actually given may override the environment.
       for (const key of ['demo', 'syncScheduler'] as const) if (command.getOptionValueSource(key) === 'default') delete flags[key]
-      let config: ReturnType<typeof resolveServeConfig>
-      try {
-        config = resolveServeConfig(flags)
-      } catch (error) {
-        if (error instanceof ConfigError) throw new UsageError(error.message)
-        throw error
-      }
+      const config = usage(() => resolveServeConfig(flags))
       const server = await startServer(config)
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'stopping: finishing in-flight requests')

@@ -6,7 +6,7 @@ import { approveRun, runSync, type SyncProgress } from '../../directory/sync/run
 import { presentRun } from '../../directory/sync/schemas.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
-import { dbOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
 
 /** One or more syncs failed: their lines say why; the command exits 1. */
@@ -18,10 +18,11 @@ export function syncCommand(): Command {
     .argument('[connection]', 'connection id, name or remote workspace slug')
     .option('--all', 'sync every connection (those needing a new token are skipped)')
     .addOption(dbOption())
-    .action(async (ref: string | undefined, o: { all?: boolean; db?: string }) => {
+    .addOption(databaseUrlOption())
+    .action(async (ref: string | undefined, o: { all?: boolean; db?: string; databaseUrl?: string }) => {
       if (ref === undefined && !o.all) throw new UsageError('name a connection, or pass --all')
       if (ref !== undefined && o.all) throw new UsageError('name a connection or pass --all, not both')
-      await withDirectory(o.db, async (ctx) => {
+      await withDirectory(o, async (ctx) => {
         const all = await ctx.store.read((q) => q.connections.all())
         const chosen = ref === undefined ? all : [await ctx.store.read((q) => findConnection(q, ref))]
         const skipped = ref === undefined ? chosen.filter((c) => c.status === 'needs_reauth') : []
@@ -40,9 +41,10 @@ export function syncCommand(): Command {
     .description('apply the deletions a sync run held back (the drift guard)')
     .argument('<run>', 'sync run id')
     .addOption(dbOption())
-    .action(async (runId: string, o: { db?: string }) => {
+    .addOption(databaseUrlOption())
+    .action(async (runId: string, o: { db?: string; databaseUrl?: string }) => {
       // --db may land on `sync` or on `approve`, depending on where it was typed.
-      await withDirectory(o.db ?? cmd.opts<{ db?: string }>().db, async (ctx) => {
+      await withDirectory({ ...cmd.opts<StoreFlags>(), ...o }, async (ctx) => {
         const run = presentRun(await approveRun(ctx, runId))
         process.stdout.write(
           `Approved run ${run.id}: ${run.stats.removed.users} account${run.stats.removed.users === 1 ? '' : 's'} marked deleted, ${run.stats.removed.memberships} membership${run.stats.removed.memberships === 1 ? '' : 's'} removed.\n`,

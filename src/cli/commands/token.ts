@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { NotFoundError } from '../../errors.js'
 import { createToken, revokeToken } from '../../iam/operations/workspaces.js'
 import type { TokenRole } from '../../store/tables.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
 
 export function tokenCommand(): Command {
@@ -14,10 +14,11 @@ export function tokenCommand(): Command {
     .option('--description <text>', 'what the token is for', 'Created with the gatehouse CLI')
     .addOption(new Option('--role <role>', 'OWNER may do everything; MEMBER may read').choices(['OWNER', 'MEMBER']).default('OWNER'))
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; description: string; role: TokenRole; db?: string; json?: boolean }) => {
+    .action(async (o: { workspace: string; description: string; role: TokenRole; db?: string; databaseUrl?: string; json?: boolean }) => {
       if (o.description.length === 0 || o.description.length > 255) throw new UsageError('--description: must be 1 to 255 characters')
-      const { token, secret } = await withStore(o.db, (store) =>
+      const { token, secret } = await withStore(o, (store) =>
         store.write(async (q) => createToken(q, (await findWorkspaceByRef(q, o.workspace)).id, o.description, o.role)),
       )
       output(
@@ -32,9 +33,10 @@ export function tokenCommand(): Command {
     .requiredOption('--workspace <slug|id>', 'workspace')
     .requiredOption('--token <id>', 'token id')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; token: string; db?: string; json?: boolean }) => {
-      await withStore(o.db, (store) =>
+    .action(async (o: { workspace: string; token: string; db?: string; databaseUrl?: string; json?: boolean }) => {
+      await withStore(o, (store) =>
         store.write(async (q) => {
           const workspace = await findWorkspaceByRef(q, o.workspace)
           if (!(await revokeToken(q, workspace.id, o.token))) throw new NotFoundError(`Active token ${o.token}`)

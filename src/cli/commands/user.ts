@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { OPERATOR } from '../../iam/audit.js'
 import { addMembers } from '../../iam/operations/members.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -14,10 +14,11 @@ export function userCommand(): Command {
     .requiredOption('--email <email>', 'email address')
     .option('--name <name>', 'display name', '')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; email: string; name: string; db?: string; json?: boolean }) => {
+    .action(async (o: { workspace: string; email: string; name: string; db?: string; databaseUrl?: string; json?: boolean }) => {
       if (!isEmail(o.email)) throw new UsageError(`--email: ${o.email} is not an email address`)
-      const [user] = await withStore(o.db, (store) =>
+      const [user] = await withStore(o, (store) =>
         store.write(async (q) =>
           addMembers(q, (await findWorkspaceByRef(q, o.workspace)).id, [{ email: o.email, name: o.name }], OPERATOR),
         ),

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { emailKey } from '../../iam/operations/members.js'
 import { createWorkspace, SLUG_PATTERN } from '../../iam/operations/workspaces.js'
 import type { Plan } from '../../store/tables.js'
-import { dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
 import { output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -17,41 +17,54 @@ export function workspaceCommand(): Command {
     .option('--owner-name <name>', 'name of the Workspace Owner')
     .addOption(new Option('--plan <plan>', 'plan').choices(['business', 'team', 'free']).default('business'))
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { name: string; slug: string; ownerEmail: string; ownerName?: string; plan: Plan; db?: string; json?: boolean }) => {
-      if (!isEmail(o.ownerEmail)) throw new UsageError(`--owner-email: ${o.ownerEmail} is not an email address`)
-      // The operator API's limits, checked before the store opens: a bad argument exits 2 and names the flag.
-      if (o.name.length === 0 || o.name.length > 255) throw new UsageError('--name: must be 1 to 255 characters')
-      if (!SLUG_PATTERN.test(o.slug))
-        throw new UsageError(`--slug: ${o.slug} is not a slug (lower-case letters, digits and inner hyphens, 1-100 characters)`)
-      const created = await withStore(o.db, (store) =>
-        store.write((q) =>
-          createWorkspace(q, {
-            name: o.name,
-            slug: o.slug,
-            ownerEmail: o.ownerEmail,
-            plan: o.plan,
-            ...(o.ownerName ? { ownerName: o.ownerName } : {}),
-          }),
-        ),
-      )
-      output(
-        o.json,
-        {
-          workspace: { id: created.workspace.id, slug: created.workspace.slug, name: created.workspace.name },
-          token: created.token,
-          owner: created.owner,
-        },
-        `Created workspace ${created.workspace.slug} (${created.workspace.id}), owner ${emailKey(created.owner.email)}.\nPublic API token (shown once): ${created.token}`,
-      )
-    })
+    .action(
+      async (o: {
+        name: string
+        slug: string
+        ownerEmail: string
+        ownerName?: string
+        plan: Plan
+        db?: string
+        databaseUrl?: string
+        json?: boolean
+      }) => {
+        if (!isEmail(o.ownerEmail)) throw new UsageError(`--owner-email: ${o.ownerEmail} is not an email address`)
+        // The operator API's limits, checked before the store opens: a bad argument exits 2 and names the flag.
+        if (o.name.length === 0 || o.name.length > 255) throw new UsageError('--name: must be 1 to 255 characters')
+        if (!SLUG_PATTERN.test(o.slug))
+          throw new UsageError(`--slug: ${o.slug} is not a slug (lower-case letters, digits and inner hyphens, 1-100 characters)`)
+        const created = await withStore(o, (store) =>
+          store.write((q) =>
+            createWorkspace(q, {
+              name: o.name,
+              slug: o.slug,
+              ownerEmail: o.ownerEmail,
+              plan: o.plan,
+              ...(o.ownerName ? { ownerName: o.ownerName } : {}),
+            }),
+          ),
+        )
+        output(
+          o.json,
+          {
+            workspace: { id: created.workspace.id, slug: created.workspace.slug, name: created.workspace.name },
+            token: created.token,
+            owner: created.owner,
+          },
+          `Created workspace ${created.workspace.slug} (${created.workspace.id}), owner ${emailKey(created.owner.email)}.\nPublic API token (shown once): ${created.token}`,
+        )
+      },
+    )
   cmd
     .command('list')
     .description('list every workspace')
     .addOption(dbOption())
+    .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; json?: boolean }) => {
-      const workspaces = await withStore(o.db, async (store) => {
+    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+      const workspaces = await withStore(o, async (store) => {
         const all = []
         let key: string | null = null
         for (;;) {
