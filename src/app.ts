@@ -12,6 +12,7 @@ import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
 import { workspaceRoutes } from './iam/routes/workspace.js'
 import type { Store } from './store/store.js'
+import { VERSION } from './version.js'
 import { CursorCodec } from './wire/cursor.js'
 import {
   BODY_LIMIT_BYTES,
@@ -40,8 +41,6 @@ export interface AppDeps {
 export interface LogStream {
   write(line: string): void
 }
-
-export const VERSION = '0.1.0'
 
 /** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
 export async function buildApp({ store, directory, rateLimits, adminKey, logLevel, logStream }: AppDeps): Promise<FastifyInstance> {

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
-import { VERSION } from '../app.js'
 import { ConfigError } from '../config.js'
 import { ApiError } from '../errors.js'
+import { VERSION } from '../version.js'
 import { groupsCommand, inviteCommand, offboardCommand } from './commands/actions.js'
 import { connectCommand, connectionsCommand } from './commands/connect.js'
 import { apiKeyCommand, personCommand, usersCommand } from './commands/directory.js'

@@ -1,8 +1,6 @@
 import { databaseUrl, dbPath, resolveServeConfig, storeConfig } from '../config.js'
 import type { DirectoryContext } from '../directory/context.js'
 import { NotFoundError } from '../errors.js'
-import { openDirectory } from '../server.js'
-import { openStore } from '../store/open.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
@@ -15,6 +13,8 @@ import { type StoreFlags, UsageError, usage } from './program.js'
  */
 export async function withStore<T>(where: StoreFlags, work: (store: Store) => Promise<T>): Promise<T> {
   const url = usage(() => databaseUrl(where.databaseUrl))
+  // Loaded when a command runs, not when the CLI starts: `--help` and bad arguments answer at once.
+  const { openStore } = await import('../store/open.js')
   const store = await openStore(storeConfig({ db: dbPath(where.db), databaseUrl: url }), url ? 'require-current' : 'auto')
   try {
     return await work(store)
@@ -43,6 +43,7 @@ export async function withDirectory<T>(where: StoreFlags, work: (ctx: DirectoryC
   const config = usage(() =>
     resolveServeConfig({ ...(db === undefined ? {} : { db }), ...(databaseUrl === undefined ? {} : { databaseUrl }) }),
   )
+  const { openDirectory } = await import('../server.js')
   return withStore(where, async (store) => work(await openDirectory(store, config)))
 }
 

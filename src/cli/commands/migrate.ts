@@ -1,6 +1,5 @@
 import { Command } from 'commander'
 import { databaseUrl, dbPath, storeConfig } from '../../config.js'
-import { migrateStore } from '../../store/open.js'
 import { databaseUrlOption, dbOption, jsonOption, usage } from '../program.js'
 import { output } from '../store.js'
 
@@ -12,6 +11,7 @@ export function migrateCommand(): Command {
     .addOption(jsonOption())
     .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
       const url = usage(() => databaseUrl(o.databaseUrl))
+      const { migrateStore } = await import('../../store/open.js')
       const applied = await migrateStore(storeConfig({ db: dbPath(o.db), databaseUrl: url }))
       output(o.json, { applied }, applied.length === 0 ? 'The schema is up to date.' : `Applied: ${applied.join(', ')}`)
     })

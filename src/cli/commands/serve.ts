@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander'
 import { resolveServeConfig, type ServeFlags } from '../../config.js'
-import { startServer } from '../../server.js'
 import { usage } from '../program.js'
 
 export function serveCommand(): Command {
@@ -51,6 +50,7 @@ export function serveCommand(): Command {
       // GATEHOUSE_SYNC_SCHEDULER=off: only a flag actually given may override the environment.
       for (const key of ['demo', 'syncScheduler'] as const) if (command.getOptionValueSource(key) === 'default') delete flags[key]
       const config = usage(() => resolveServeConfig(flags))
+      const { startServer } = await import('../../server.js') // the HTTP server loads only to serve
       const server = await startServer(config)
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'stopping: finishing in-flight requests')
