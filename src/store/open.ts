@@ -48,8 +48,10 @@ export async function openStore(config: StoreConfig, policy: MigrationPolicy = '
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrateStore(config: StoreConfig): Promise<string[]> {
-  // The same schema as openStore would use: a `schema` option ignored here would migrate another one.
-  const handle = openHandle(config)
+  // The same schema as openStore would use: a `schema` option ignored here would migrate another one. No
+  // statement timeout unless one is asked for: building an index on a table of millions of rows, or waiting
+  // for the lock a running replica holds, takes longer than any request should.
+  const handle = openHandle('postgresUrl' in config ? { statementTimeoutMs: 0, ...config } : config)
   try {
     return await migrate(handle)
   } finally {
@@ -62,8 +64,8 @@ function openHandle(config: StoreConfig): DialectHandle {
   return openPostgres({
     url: config.postgresUrl,
     ...(config.schema ? { schema: config.schema } : {}),
-    ...(config.poolSize ? { poolSize: config.poolSize } : {}),
-    ...(config.statementTimeoutMs ? { statementTimeoutMs: config.statementTimeoutMs } : {}),
+    ...(config.poolSize === undefined ? {} : { poolSize: config.poolSize }),
+    ...(config.statementTimeoutMs === undefined ? {} : { statementTimeoutMs: config.statementTimeoutMs }),
   })
 }
 

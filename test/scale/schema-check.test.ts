@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrateStore, openStore } from '../../src/store/open.js'
 import { createTestSchema, TEST_DATABASE_URL } from '../helpers/postgres.js'
+
+const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
 
 // Replicas check their schema on start (`require-current`), and `gatehouse migrate` brings it up to date,
 // while other schemas of the same database come and go (other test files' cleanups, a staging schema
@@ -73,4 +77,36 @@ describe('the shared rate-limit windows on PostgreSQL', () => {
       await schema.drop()
     }
   })
+})
+
+describe('gatehouse migrate on a busy database', () => {
+  it('waits out a lock held past the statement timeout replicas use (10 s) instead of failing the migration', async () => {
+    const schema = await createTestSchema()
+    const locker = new pg.Client({ connectionString: schema.url })
+    try {
+      // A database one release behind: everything but the last migration applied.
+      await migrateStore({ postgresUrl: schema.url })
+      await locker.connect()
+      await locker.query(`delete from kysely_migration where name = '0008-unlogged-rate-limits'`)
+      await locker.query('alter table rate_limits set logged')
+      // A session (a replica's, say) holds the table the pending migration alters.
+      await locker.query('begin')
+      await locker.query('lock table rate_limits in access exclusive mode')
+      const migrate = spawn(process.execPath, [BIN, 'migrate', '--database-url', schema.url], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      migrate.stdout.on('data', (chunk: Buffer) => (out += chunk))
+      migrate.stderr.on('data', (chunk: Buffer) => (out += chunk))
+      const exited = new Promise<number | null>((resolve) => migrate.once('exit', resolve))
+      await new Promise((resolve) => setTimeout(resolve, 11_000))
+      expect(migrate.exitCode, out).toBeNull() // still waiting, not cut off
+      await locker.query('rollback')
+      expect(await exited, out).toBe(0)
+      expect(out).toBe('Applied: 0008-unlogged-rate-limits\n')
+      const { rows } = await locker.query(`select relpersistence from pg_class where oid = 'rate_limits'::regclass`)
+      expect(rows).toEqual([{ relpersistence: 'u' }])
+    } finally {
+      await locker.end()
+      await schema.drop()
+    }
+  }, 40_000)
 })

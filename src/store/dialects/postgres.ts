@@ -8,7 +8,7 @@ export interface PostgresOptions {
   url: string
   /** Connections per replica. */
   poolSize?: number
-  /** Every statement is cut off after this long, so one slow query cannot hold a connection for ever. */
+  /** Every statement is cut off after this long, so one slow query cannot hold a connection for ever (0: never). */
   statementTimeoutMs?: number
   /** Schema to work in (tests use a random one per run). */
   schema?: string
