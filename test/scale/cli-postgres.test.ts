@@ -73,7 +73,7 @@ describe('the CLI on PostgreSQL', () => {
     expect(users.status).toBe(200)
     expect(users.body.data.users.map((u: { email: string }) => u.email).sort()).toEqual(['member@ops.example', 'owner@ops.example'])
     expect((await new HttpClient(replica.url, reader.secret).get('/users')).status).toBe(200)
-  })
+  }, 90_000) // six CLI processes and a replica, one after another
 
   it('connects, syncs and lists the directory on PostgreSQL', async () => {
     const url = ['--database-url', schema.url]
@@ -91,7 +91,7 @@ describe('the CLI on PostgreSQL', () => {
     expect(listed.users.map((u: { email: string; workspace: { slug: string } }) => `${u.email} ${u.workspace.slug}`)).toEqual([
       `owner@${slug}.example ${slug}`,
     ])
-  })
+  }, 60_000)
 
   it('left nothing in the working directory: no SQLite file and no key file was made on the side', () => {
     expect(readdirSync(cwd)).toEqual([])
