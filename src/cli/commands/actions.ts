@@ -6,7 +6,7 @@ import { emailKey } from '../../directory/sync/plan.js'
 import { NotFoundError } from '../../errors.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirUserRow } from '../../store/queries/dir-sync.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
 
 /*
@@ -18,9 +18,7 @@ import { findConnection, withDirectory } from '../store.js'
 /** Some remote calls failed: the lines above say which; the command exits 1. */
 class ActionFailedError extends Error {}
 
-interface Common {
-  db?: string
-  databaseUrl?: string
+interface Common extends StoreFlags {
   dryRun?: boolean
   json?: boolean
 }

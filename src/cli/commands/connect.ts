@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { createConnection } from '../../directory/connections.js'
 import { presentConnection } from '../../directory/present.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { output, withDirectory, withStore } from '../store.js'
 import { table } from './directory.js'
 
@@ -20,7 +20,7 @@ export function connectCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { token: string; baseUrl?: string; name?: string; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { token: string; baseUrl?: string; name?: string; json?: boolean }) => {
       const token = o.token === '-' ? (await readStdin()).trim() : o.token
       if (token === '') throw new UsageError('--token is empty')
       if (o.name !== undefined && (o.name.trim() === '' || o.name.length > 255)) throw new UsageError('--name must be 1 to 255 characters')
@@ -44,7 +44,7 @@ export function connectionsCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { json?: boolean }) => {
       const connections = (await withStore(o, (store) => store.read((q) => q.connections.all()))).map(presentConnection)
       const rows = connections.map((c) => [c.id, c.name, c.workspace.slug, c.status, c.last_complete_sync_at ?? 'never', c.base_url])
       const details = connections.filter((c) => c.status !== 'active' && c.status_detail).map((c) => `${c.name}: ${c.status_detail}`)

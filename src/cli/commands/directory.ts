@@ -4,7 +4,7 @@ import type { UnifiedUser } from '../../directory/model.js'
 import { getPerson, listUsers, type UserQuery } from '../../directory/read.js'
 import { NotFoundError } from '../../errors.js'
 import type { DirUserStatus } from '../../store/tables.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -44,16 +44,16 @@ export function usersCommand(): Command {
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
     .action(
-      async (o: {
-        email?: string
-        status?: DirUserStatus
-        connection?: string
-        role?: string
-        search?: string
-        db?: string
-        databaseUrl?: string
-        json?: boolean
-      }) => {
+      async (
+        o: StoreFlags & {
+          email?: string
+          status?: DirUserStatus
+          connection?: string
+          role?: string
+          search?: string
+          json?: boolean
+        },
+      ) => {
         if (o.email !== undefined && !isEmail(o.email)) throw new UsageError(`--email: ${o.email} is not an email address`)
         const users = await withStore(o, (store) =>
           store.read(async (q) => {
@@ -94,7 +94,7 @@ export function personCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (email: string, o: { status?: DirUserStatus; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (email: string, o: StoreFlags & { status?: DirUserStatus; json?: boolean }) => {
       if (!isEmail(email)) throw new UsageError(`${email} is not an email address`)
       const person = await withStore(o, (store) => store.read((q) => getPerson(q, email, o.status)))
       const title = `${person.email}${person.name ? ` (${person.name})` : ''}`
@@ -118,7 +118,7 @@ export function apiKeyCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { description: string; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { description: string; json?: boolean }) => {
       if (o.description.trim() === '' || o.description.length > 255) throw new UsageError('--description must be 1 to 255 characters')
       const { key, secret } = await withStore(o, (store) => store.write((q) => createApiKey(q, o.description)))
       output(o.json, { apiKey: key, secret }, `Created directory API key ${key.id} (${key.description}).\nSecret (shown once): ${secret}`)
@@ -129,7 +129,7 @@ export function apiKeyCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { json?: boolean }) => {
       const keys = await withStore(o, (store) => store.read((q) => q.apiKeys.list()))
       output(
         o.json,
@@ -148,7 +148,7 @@ export function apiKeyCommand(): Command {
     .argument('<id>', 'key id')
     .addOption(dbOption())
     .addOption(databaseUrlOption())
-    .action(async (id: string, o: { db?: string; databaseUrl?: string }) => {
+    .action(async (id: string, o: StoreFlags) => {
       const revoked = await withStore(o, (store) => store.write((q) => q.apiKeys.revoke(id, new Date().toISOString())))
       if (!revoked) throw new NotFoundError(`Directory API key ${id}`)
       process.stdout.write(`Revoked directory API key ${id}.\n`)

@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { databaseUrl, dbPath, storeConfig } from '../../config.js'
-import { databaseUrlOption, dbOption, jsonOption, usage } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, usage } from '../program.js'
 import { output } from '../store.js'
 
 export function migrateCommand(): Command {
@@ -9,7 +9,7 @@ export function migrateCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { json?: boolean }) => {
       const url = usage(() => databaseUrl(o.databaseUrl))
       const { migrateStore } = await import('../../store/open.js')
       const applied = await migrateStore(storeConfig({ db: dbPath(o.db), databaseUrl: url }))

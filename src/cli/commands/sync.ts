@@ -19,7 +19,7 @@ export function syncCommand(): Command {
     .option('--all', 'sync every connection (those needing a new token are skipped)')
     .addOption(dbOption())
     .addOption(databaseUrlOption())
-    .action(async (ref: string | undefined, o: { all?: boolean; db?: string; databaseUrl?: string }) => {
+    .action(async (ref: string | undefined, o: StoreFlags & { all?: boolean }) => {
       if (ref === undefined && !o.all) throw new UsageError('name a connection, or pass --all')
       if (ref !== undefined && o.all) throw new UsageError('name a connection or pass --all, not both')
       await withDirectory(o, async (ctx) => {
@@ -42,7 +42,7 @@ export function syncCommand(): Command {
     .argument('<run>', 'sync run id')
     .addOption(dbOption())
     .addOption(databaseUrlOption())
-    .action(async (runId: string, o: { db?: string; databaseUrl?: string }) => {
+    .action(async (runId: string, o: StoreFlags) => {
       // --db may land on `sync` or on `approve`, depending on where it was typed.
       await withDirectory({ ...cmd.opts<StoreFlags>(), ...o }, async (ctx) => {
         const run = presentRun(await approveRun(ctx, runId))

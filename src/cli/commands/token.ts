@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { NotFoundError } from '../../errors.js'
 import { createToken, revokeToken } from '../../iam/operations/workspaces.js'
 import type { TokenRole } from '../../store/tables.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
 
 export function tokenCommand(): Command {
@@ -16,7 +16,7 @@ export function tokenCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; description: string; role: TokenRole; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { workspace: string; description: string; role: TokenRole; json?: boolean }) => {
       if (o.description.length === 0 || o.description.length > 255) throw new UsageError('--description: must be 1 to 255 characters')
       const { token, secret } = await withStore(o, (store) =>
         store.write(async (q) => createToken(q, (await findWorkspaceByRef(q, o.workspace)).id, o.description, o.role)),
@@ -35,7 +35,7 @@ export function tokenCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; token: string; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { workspace: string; token: string; json?: boolean }) => {
       await withStore(o, (store) =>
         store.write(async (q) => {
           const workspace = await findWorkspaceByRef(q, o.workspace)

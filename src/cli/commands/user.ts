@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { OPERATOR } from '../../iam/audit.js'
 import { addMembers } from '../../iam/operations/members.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -16,7 +16,7 @@ export function userCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { workspace: string; email: string; name: string; db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { workspace: string; email: string; name: string; json?: boolean }) => {
       if (!isEmail(o.email)) throw new UsageError(`--email: ${o.email} is not an email address`)
       const [user] = await withStore(o, (store) =>
         store.write(async (q) =>

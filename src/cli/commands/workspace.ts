@@ -2,7 +2,7 @@ import { Command, Option } from 'commander'
 import { emailKey } from '../../iam/operations/members.js'
 import { createWorkspace, SLUG_PATTERN } from '../../iam/operations/workspaces.js'
 import type { Plan } from '../../store/tables.js'
-import { databaseUrlOption, dbOption, jsonOption, UsageError } from '../program.js'
+import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { output, withStore } from '../store.js'
 import { isEmail } from '../validate.js'
 
@@ -20,16 +20,16 @@ export function workspaceCommand(): Command {
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
     .action(
-      async (o: {
-        name: string
-        slug: string
-        ownerEmail: string
-        ownerName?: string
-        plan: Plan
-        db?: string
-        databaseUrl?: string
-        json?: boolean
-      }) => {
+      async (
+        o: StoreFlags & {
+          name: string
+          slug: string
+          ownerEmail: string
+          ownerName?: string
+          plan: Plan
+          json?: boolean
+        },
+      ) => {
         if (!isEmail(o.ownerEmail)) throw new UsageError(`--owner-email: ${o.ownerEmail} is not an email address`)
         // The operator API's limits, checked before the store opens: a bad argument exits 2 and names the flag.
         if (o.name.length === 0 || o.name.length > 255) throw new UsageError('--name: must be 1 to 255 characters')
@@ -63,7 +63,7 @@ export function workspaceCommand(): Command {
     .addOption(dbOption())
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
-    .action(async (o: { db?: string; databaseUrl?: string; json?: boolean }) => {
+    .action(async (o: StoreFlags & { json?: boolean }) => {
       const workspaces = await withStore(o, async (store) => {
         const all = []
         let key: string | null = null
