@@ -3,9 +3,10 @@
 // The main bench runs with rate limits off, to measure the store alone. A deployment runs with them on, and
 // with several replicas the windows must be shared (Redis or PostgreSQL), which adds a round trip to every
 // request. This bench starts one replica at a time on one seeded schema, with rate limits off (the baseline),
-// then with each store (memory, redis, postgres) and limits too high to answer 429, each setup twice (the
-// second round in reverse order), and loads the two reads a limiter weighs most on: GET /users/{id} (cheap, so the limiter's share
-// is largest) and the first page of 100 users. POST /groups also passes the write limit, a second window.
+// then with each store (memory, redis, postgres) and limits too high to answer 429, each setup once per
+// round (BENCH_ROUNDS; every other round in reverse order), and loads GET /users/{id} (cheap, so the
+// limiter's share is largest), the first page of 100 users, and POST /groups (which also passes the write
+// limit, a second window).
 // First, PostgreSQL alone: how many updates/s one window row takes, logged and unlogged (see windowRowUpdates).
 // Prints req/s, p99 and the ratio to the limits-off run, and CPU per request of the replica and of what holds
 // the windows (PostgreSQL backends, or Redis). Targets 127.0.0.1 only; bounded by a deadline.
@@ -180,7 +181,8 @@ async function main() {
 
   process.stdout.write(`one workspace's window row, ${CONNECTIONS} clients: `)
   const windowRows = await windowRowUpdates(db)
-  console.log(windowRows.map((r) => `${r.persistence} ${fmt.int(r.perSecond)} updates/s`).join(', '))
+  const windowLine = windowRows.map((r) => `${r.persistence} ${fmt.int(r.perSecond)} updates/s`).join(', ')
+  console.log(windowLine)
 
   const redis = redisPid()
   const results = []
@@ -235,7 +237,7 @@ async function main() {
     }
   }
   console.log(
-    `\nOne workspace's window row in PostgreSQL: ${windowRows.map((r) => `${r.persistence} ${fmt.int(r.perSecond)} updates/s`).join(', ')}` +
+    `\nOne workspace's window row in PostgreSQL: ${windowLine}` +
       ` (${fmt.ratio(windowRows[1].perSecond, windowRows[0].perSecond)}): the most requests/s one workspace can make through all replicas together.`,
   )
   printTable(['Scenario', 'Limiter store', 'req/s', 'runs', 'p99 ms', 'vs off', 'replica µs/req', 'store µs/req', 'non-2xx'], rows, [0, 1])
