@@ -27,6 +27,19 @@ import { parseQuery } from './wire/query.js'
 import type { RateLimits } from './wire/rate-limit.js'
 import { refuseNulCharacters, validatorCompiler } from './wire/validation.js'
 
+/**
+ * The router calls the query parser outside Fastify's error handling, where a throw would end the process.
+ * parseQuery is written not to throw; should it ever, the request goes on without a query (and fails its
+ * validation) instead.
+ */
+function parseQuerySafely(raw: string): Record<string, unknown> {
+  try {
+    return parseQuery(raw)
+  } catch {
+    return {}
+  }
+}
+
 export interface AppDeps {
   store: Store
   directory: DirectoryContext
@@ -58,7 +71,7 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
     clientErrorHandler,
     return503OnClosing: true,
     // The SDK doubles the slash when a basePath ends in '/'; serve `//groups` as `/groups`.
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true, querystringParser: parseQuery },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true, querystringParser: parseQuerySafely },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)

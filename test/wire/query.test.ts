@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseQuery } from '../../src/wire/query.js'
-import { type Gatehouse, type SeededWorkspace, startGatehouse } from '../helpers/gatehouse.js'
+import { type Gatehouse, HttpClient, type SeededWorkspace, startGatehouse } from '../helpers/gatehouse.js'
 
 const enc = encodeURIComponent
 
@@ -8,6 +8,19 @@ const enc = encodeURIComponent
 const bracketArray = (name: string, values: string[]) => values.map((v, i) => `${name}%5B${i}%5D=${enc(v)}`).join('&')
 const dotArray = (name: string, values: string[]) => values.map((v, i) => `${name}.${i}=${enc(v)}`).join('&')
 const repeated = (name: string, values: string[]) => values.map((v) => `${name}=${enc(v)}`).join('&')
+
+/** `a[0]=x` then n bare `a=y`: each bare value joins the indexed list (the shape that once made parsing quadratic). */
+const indexedThenBare = (n: number, key = 'a[0]', bare = 'a') => [`${key}=x`, ...Array<string>(n).fill(`${bare}=y`)].join('&')
+
+/** The median of five runs, in ms. */
+function medianMs(run: () => unknown): number {
+  const times = Array.from({ length: 5 }, () => {
+    const started = performance.now()
+    run()
+    return performance.now() - started
+  }).sort((a, b) => a - b)
+  return times[2] as number
+}
 
 describe('parseQuery', () => {
   it('reads the percent-encoded bracket form the TypeScript SDK sends', () => {
@@ -155,6 +168,48 @@ describe('parseQuery', () => {
   it('stops nesting at a bounded depth', () => {
     expect(parseQuery('a[b][c][d][e][f][g]=1')).toEqual({})
   })
+
+  it('appends bare values to an indexed list after its largest index, at any depth', () => {
+    expect(parseQuery('a[0]=x&a=y&a=z')).toEqual({ a: ['x', 'y', 'z'] })
+    expect(parseQuery('a[3]=x&a=y&a[1]=z')).toEqual({ a: ['z', 'x', 'y'] })
+    expect(parseQuery('a=x&a=y&a[5]=z&a=w')).toEqual({ a: ['x', 'y', 'z', 'w'] })
+    expect(parseQuery('a=x&a[1]=y&a[]=z')).toEqual({ a: ['x', 'y', 'z'] })
+    expect(parseQuery('a[b][0]=x&a[b]=y&a.b=z&a[c]=1')).toEqual({ a: { b: ['x', 'y', 'z'], c: '1' } })
+    expect(parseQuery(indexedThenBare(999))).toEqual({ a: ['x', ...Array(999).fill('y')] })
+  })
+
+  it('keeps 1000 ids plus pagination, and ignores the parameters past 1100', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `u${i}`)
+    expect(parseQuery(`${bracketArray('userIds', ids)}&pagination[count]=5&pagination[cursor]=c`)).toEqual({
+      userIds: ids,
+      pagination: { count: '5', cursor: 'c' },
+    })
+    // Empty pairs do not count.
+    const parsed = parseQuery(`&&${Array.from({ length: 1200 }, (_, i) => `p${i}=1`).join('&&')}`)
+    expect(Object.keys(parsed)).toEqual(Array.from({ length: 1100 }, (_, i) => `p${i}`))
+    expect(parseQuery(indexedThenBare(5000))).toEqual({ a: ['x', ...Array(1099).fill('y')] })
+  })
+
+  it('drops keys of a quarter-million dots or brackets without throwing (a throw here would end the process)', () => {
+    expect(parseQuery(`${'.'.repeat(250_000)}=1&b=2`)).toEqual({ b: '2' })
+    expect(parseQuery(`a[${'.'.repeat(250_000)}]=1&b=2`)).toEqual({ b: '2' })
+    expect(parseQuery(`a${'[]'.repeat(120_000)}=1&b=2`)).toEqual({ b: '2' })
+  })
+
+  it('parses the worst-shaped queries, up to the 256 KiB header limit, in a few milliseconds', () => {
+    // Quadratic once (each bare `a=y` rescanned the list's keys): 5000 of them took about 350 ms.
+    const worst = [
+      indexedThenBare(1100),
+      indexedThenBare(5000), // about 20 KB
+      indexedThenBare(60_000), // about 240 KB
+      indexedThenBare(24_000, 'a[b][c][d][0]', 'a.b.c.d'),
+      'p&'.repeat(120_000),
+    ]
+    for (const raw of worst) {
+      const ms = medianMs(() => parseQuery(raw))
+      expect(ms, `${raw.length} chars`).toBeLessThan(50)
+    }
+  })
 })
 
 describe('query forms over HTTP', () => {
@@ -292,6 +347,26 @@ describe('query forms over HTTP', () => {
     expect(res.body.data.users).toHaveLength(2)
     expect(({} as Record<string, unknown>).x).toBeUndefined()
     expect(({} as Record<string, unknown>).count).toBeUndefined()
+  })
+
+  it('answers unauthenticated worst-shaped queries at once, and /healthz stays fast while eight are in flight', async () => {
+    const anonymous = new HttpClient(gh.url, undefined)
+    const worst = `/users?${indexedThenBare(5000)}` // about 20 KB
+    let settled = false
+    const started = performance.now()
+    const inFlight = Promise.all(Array.from({ length: 8 }, () => anonymous.get(worst))).finally(() => {
+      settled = true
+    })
+    let slowestHealthz = 0
+    do {
+      const sent = performance.now()
+      expect((await anonymous.get('/healthz')).status).toBe(200)
+      slowestHealthz = Math.max(slowestHealthz, performance.now() - sent)
+    } while (!settled)
+    for (const res of await inFlight) expect(res.status).toBe(401)
+    // Was about 350 ms of blocked event loop per request: eight took about 3 s, and /healthz waited for them.
+    expect(performance.now() - started).toBeLessThan(1_500)
+    expect(slowestHealthz).toBeLessThan(500)
   })
 
   it('answers 422 naming userIds when the indexed form holds an index too large to be an array', async () => {
