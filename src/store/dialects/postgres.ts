@@ -31,7 +31,7 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
   })
   // An idle connection that dies (a PostgreSQL restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing(pool) }) })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing(pool, watchClients(pool)) }) })
   const queue = new KeyedQueue()
   return {
     name: 'postgres',
@@ -98,6 +98,44 @@ class KeyedQueue {
   }
 }
 
+/**
+ * PostgreSQL can end a session while the pool has it checked out: pg_terminate_backend, a restart or a
+ * failover, while a transaction waits between statements, or while Kysely sends ROLLBACK after a statement
+ * failed. node-postgres then emits 'error' on that client, and pg-pool listens for it only while the client
+ * sits idle in the pool; unheard, the 'error' was thrown from the socket's callback and ended the process.
+ * So every client gets a listener for its whole life, here, which remembers what broke it. Its statements
+ * reject meanwhile (node-postgres refuses them: a 503 `unavailable`), and it is released with that error, so
+ * the pool destroys it instead of handing it out again. On the pool itself, so that clients checked out by
+ * something other than Kysely's dialect (the migrator's, the rate limiter's) are covered too. A statement
+ * that fails with a FATAL error (57P01 when terminated mid-statement) marks its client as well: the session
+ * is over, but node-postgres only notices when the socket closes, and released before that the client went
+ * back to the pool and failed the next request too.
+ */
+interface ClientHealth {
+  /** Why this client can no longer be used, if it cannot. */
+  brokenBy(client: pg.ClientBase): Error | undefined
+  /** Called with each statement's error. */
+  failed(client: pg.ClientBase, error: unknown): void
+}
+
+function watchClients(pool: pg.Pool): ClientHealth {
+  const broken = new WeakMap<pg.ClientBase, Error>()
+  const mark = (client: pg.ClientBase, error: Error) => {
+    if (!broken.has(client)) broken.set(client, error)
+  }
+  // 'connect' comes once per client, before it is first handed out; until then pg-pool's own listener is on it.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => mark(client, error))
+  })
+  return {
+    brokenBy: (client) => broken.get(client),
+    failed(client, error) {
+      const severity = (error as { severity?: string } | undefined)?.severity
+      if (severity === 'FATAL' || severity === 'PANIC') mark(client, error as Error)
+    },
+  }
+}
+
 /** A statement is prepared once it has been sent this often (one-off statements stay unnamed)… */
 const PREPARE_AFTER = 3
 /** …and each connection keeps at most this many prepared (PostgreSQL holds them in the backend's memory). */
@@ -116,7 +154,7 @@ const SEEN_LIMIT = 4096
  * prepared statements, which node-postgres parses once per connection (and PostgreSQL plans once, generically,
  * when that is as good). Statements are named by a hash of their text, so every replica agrees.
  */
-function preparing(pool: pg.Pool): PostgresPool {
+function preparing(pool: pg.Pool, health: ClientHealth): PostgresPool {
   const seen = new Map<string, number>()
   const clients = new WeakMap<pg.PoolClient, PostgresPoolClient>()
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
@@ -135,9 +173,13 @@ function preparing(pool: pg.Pool): PostgresPool {
             name = createHash('sha1').update(text).digest('base64url')
           }
         }
-        return client.query({ text, values: values as unknown[], ...(name ? { name } : {}) })
+        return client.query({ text, values: values as unknown[], ...(name ? { name } : {}) }).catch((error: unknown) => {
+          health.failed(client, error)
+          throw error
+        })
       }) as PostgresPoolClient['query'],
-      release: () => client.release(),
+      // A broken connection goes back with its error: the pool ends it rather than hand it out again.
+      release: () => client.release(health.brokenBy(client)),
     }
   }
   return {
