@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, constants, fchmodSync, openSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement, sql } from 'kysely'
 import type { DialectHandle } from '../store.js'
@@ -10,6 +11,7 @@ export interface SqliteOptions {
 }
 
 export function openSqlite({ file, busyTimeoutMs = 5000 }: SqliteOptions): DialectHandle {
+  ownerOnly(file)
   const sqlite = new Database(file)
   // WAL lets readers run beside a writer (a CLI writing while the server serves); NORMAL is durable in WAL
   // mode except for the last commits on power loss, never corrupt.
@@ -62,5 +64,41 @@ function withStatementCache(database: Database.Database, size = 500): SqliteData
       cache.set(text, statement)
       return statement
     },
+  }
+}
+
+/**
+ * The file holds the audit trail, the sealed remote tokens and the cursor secret: readable by its owner only,
+ * like the key file. SQLite gives the -wal and -shm files it creates the main file's permissions, so creating
+ * the main file 0600 before SQLite opens it (the server and every CLI command open it here) covers all three.
+ *
+ * An existing file (and a -wal or -shm left beside it) that this user owns loses any group and other
+ * permissions: earlier versions created it 0644 under the usual umask, and an upgrade should not leave the
+ * secrets readable by every local user. Permissions are only ever taken away, never added, and a file
+ * another user owns is left alone (root running the CLI does not change the server user's file). Best effort:
+ * when the file cannot be created here (a missing directory, say), SQLite reports it in its own words.
+ */
+function ownerOnly(file: string): void {
+  // In-memory and temporary databases have no file; permission bits mean little on Windows.
+  if (file === '' || file === ':memory:' || process.platform === 'win32') return
+  try {
+    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600)
+    try {
+      fchmodSync(fd, 0o600) // exactly 0600, whatever the umask
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // It exists (tightened below), or SQLite will say why it cannot be opened.
+  }
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) tighten(path)
+}
+
+function tighten(path: string): void {
+  try {
+    const { mode, uid } = statSync(path)
+    if ((mode & 0o077) !== 0 && uid === process.getuid?.()) chmodSync(path, mode & 0o700)
+  } catch {
+    // Absent, or not ours to change.
   }
 }
