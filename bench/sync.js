@@ -98,6 +98,7 @@ const minimumRequests = () => {
 
 const { child, url } = await startRemote()
 let store
+let ctx
 try {
   const t0 = Date.now()
   const remotes = []
@@ -106,9 +107,13 @@ try {
     `seeded ${WORKSPACES} workspaces × ${USERS.toLocaleString()} users, ${GROUPS} groups, ${INVITES} invites in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   )
 
-  const config = resolveServeConfig({ db: join(dir, 'directory.db'), secretKeyFile: join(dir, 'gatehouse.key') }, {})
+  // The remotes are this bench's own server on loopback, which only an allow-list entry lets the directory reach.
+  const config = resolveServeConfig(
+    { db: join(dir, 'directory.db'), secretKeyFile: join(dir, 'gatehouse.key'), allowRemoteHost: ['127.0.0.1'] },
+    {},
+  )
   store = await openStore({ sqliteFile: config.db })
-  const ctx = await openDirectory(store, config)
+  ctx = await openDirectory(store, config)
   const connections = []
   for (const { workspace, token } of remotes) {
     const row = newConnectionRow({ name: workspace.slug, baseUrl: url, sealedToken: ctx.cipher.seal(token), workspace })
@@ -151,6 +156,7 @@ try {
     `targets: first-sync requests ≤ 1.05 × minimum: ${first.requests <= 1.05 * minimum ? 'PASS' : 'MISS'}; no-change sync ≥ 5× faster: ${first.ms / quiet.ms >= 5 ? 'PASS' : 'MISS'}`,
   )
 } finally {
+  await ctx?.outbound.close()
   await store?.close()
   child.kill('SIGTERM')
   rmSync(dir, { recursive: true, force: true })

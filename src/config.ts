@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import type { LogStream } from './app.js'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
+import { parseHostRule } from './outbound/policy.js'
 import type { StoreConfig } from './store/open.js'
 import type { RateLimitStore } from './wire/limiter-stores.js'
 import { DEFAULT_RATE_LIMITS, type RateLimitConfig } from './wire/rate-limit.js'
@@ -31,6 +32,10 @@ export interface ServeConfig {
   directory: DirectoryConfig
   /** Sync every connection on its interval in this process (off: only syncs started through the API or CLI). */
   syncScheduler: boolean
+  /** Hosts remotes may be on besides Segment's (`host`, `host:port`, `*.domain`): see src/outbound/policy.ts. */
+  allowRemoteHosts: string[]
+  /** The most of one remote answer that is read (a list page, a proxied answer); beyond it, 502. */
+  remoteBodyLimitBytes: number
 }
 
 export interface ServeFlags {
@@ -52,6 +57,8 @@ export interface ServeFlags {
   driftThreshold?: string
   syncStaleAfter?: string
   syncScheduler?: boolean
+  allowRemoteHost?: string[]
+  remoteBodyLimit?: string
 }
 
 export class ConfigError extends Error {}
@@ -143,7 +150,26 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ),
     },
     syncScheduler: flags.syncScheduler ?? env.GATEHOUSE_SYNC_SCHEDULER !== 'off',
+    ...remoteConfig(flags, env),
   }
+}
+
+/** Where the directory may reach, and how much of an answer it reads. */
+export function remoteConfig(
+  flags: Pick<ServeFlags, 'allowRemoteHost' | 'remoteBodyLimit'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<ServeConfig, 'allowRemoteHosts' | 'remoteBodyLimitBytes'> {
+  const given = flags.allowRemoteHost?.length ? flags.allowRemoteHost : (env.GATEHOUSE_ALLOW_REMOTE_HOSTS ?? '').split(',')
+  const allowRemoteHosts = given.map((entry) => entry.trim()).filter((entry) => entry !== '')
+  for (const entry of allowRemoteHosts) {
+    try {
+      parseHostRule(entry)
+    } catch (error) {
+      throw new ConfigError((error as Error).message)
+    }
+  }
+  const megabytes = integer('--remote-body-limit', flags.remoteBodyLimit ?? env.GATEHOUSE_REMOTE_BODY_LIMIT, 10, 1, 1024)
+  return { allowRemoteHosts, remoteBodyLimitBytes: megabytes * 1024 * 1024 }
 }
 
 /** Default: memory on SQLite (one process); on PostgreSQL, Redis when a URL is given, else PostgreSQL itself. */

@@ -3,9 +3,12 @@ import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
 import { type ServeConfig, storeConfig } from './config.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
+import { applyAllowList } from './directory/connections.js'
 import type { DirectoryContext } from './directory/context.js'
 import { schedulerFor } from './directory/sync/scheduler.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
+import { Outbound } from './outbound/fetch.js'
+import { RemoteHostPolicy } from './outbound/policy.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/store.js'
 import { sharedLimiters } from './wire/limiter-stores.js'
@@ -27,6 +30,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   let directory: DirectoryContext
   try {
     directory = await openDirectory(store, config)
+    await applyAllowList(directory)
   } catch (error) {
     await store.close()
     throw error
@@ -50,7 +54,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   if (config.demo) await seedDemo(store, url, print)
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
   print(
-    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.syncScheduler ? '' : ', sync scheduler off'})`,
+    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
   )
   let stopping: Promise<void> | undefined
   const stop = () => {
@@ -58,6 +62,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
       await app.close() // stops accepting, lets in-flight requests finish
       await schedulerFor(directory).stop() // runs in flight finish, or are recorded as failed
       await limiters.close()
+      await directory.outbound.close()
       await store.close()
     })()
     return stopping
@@ -68,7 +73,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
 /** Loads the credential key, checks it against the store, and builds what the directory runs on. */
 export async function openDirectory(
   store: Store,
-  config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory'>,
+  config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory' | 'allowRemoteHosts' | 'remoteBodyLimitBytes'>,
 ): Promise<DirectoryContext> {
   const sealed = await store.read((q) => q.meta.get('key_check'))
   // A missing key file is created only for a store that was never sealed: else it is an error, not a new key.
@@ -77,7 +82,8 @@ export async function openDirectory(
     read: async () => sealed,
     write: (value) => store.write((q) => q.meta.set('key_check', value)),
   })
-  return { store, cipher, budgets: new BudgetRegistry(), config: config.directory }
+  const outbound = new Outbound(new RemoteHostPolicy(config.allowRemoteHosts), config.remoteBodyLimitBytes)
+  return { store, cipher, budgets: new BudgetRegistry(), outbound, config: config.directory }
 }
 
 async function seedDemo(store: Store, url: string, print: (line: string) => void): Promise<void> {

@@ -11,6 +11,7 @@ import { syncCommand } from './commands/sync.js'
 import { tokenCommand } from './commands/token.js'
 import { userCommand } from './commands/user.js'
 import { workspaceCommand } from './commands/workspace.js'
+import { oneLine } from './terminal.js'
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 bad arguments. */
 export const EXIT_USAGE = 2
@@ -34,9 +35,10 @@ export function buildProgram(): Command {
   program.addCommand(inviteCommand())
   program.addCommand(groupsCommand())
   program.addCommand(offboardCommand())
-  // Every command and sub-command: usage errors exit 2 with one line; no help dump after them.
+  // Every command and sub-command: usage errors exit 2 with one line; no help dump after them. The line may
+  // quote an argument: escaped like any other text (terminal.ts).
   const configure = (cmd: Command) => {
-    cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${str.split('\n')[0]}\n`) })
+    cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`${oneLine(str.split('\n')[0] ?? '')}\n`) })
     cmd.commands.forEach(configure)
   }
   configure(program)
@@ -54,16 +56,24 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_USAGE
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${error.message}\n`)
+      writeError(error.message)
       return EXIT_USAGE
     }
     if (error instanceof ApiError) {
-      process.stderr.write(`error: ${error.message}\n`)
+      writeError(error.message)
       return 1
     }
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`)
+    writeError(error instanceof Error ? error.message : String(error))
     return 1
   }
+}
+
+/**
+ * One line on stderr. A message may quote remote text (a remote's error, a synced name) or an argument, so
+ * every control character in it is escaped, newlines included: an error is one line (terminal.ts).
+ */
+function writeError(message: string): void {
+  process.stderr.write(`error: ${oneLine(message)}\n`)
 }
 
 /** A bad argument the parser could not catch by itself (a malformed email, say): exit 2. */
@@ -89,3 +99,10 @@ export interface StoreFlags {
   databaseUrl?: string
 }
 export const jsonOption = () => new Option('--json', 'print one JSON object instead of text')
+
+/** Repeatable: hosts the directory may reach besides Segment's (the CLI commands that call remotes, and serve). */
+export const allowRemoteHostOption = () =>
+  new Option(
+    '--allow-remote-host <host>',
+    "a host remotes may be on besides Segment's: host, host:port or *.domain; repeatable (env GATEHOUSE_ALLOW_REMOTE_HOSTS, comma-separated)",
+  ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])

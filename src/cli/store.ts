@@ -5,6 +5,7 @@ import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
 import { type StoreFlags, UsageError, usage } from './program.js'
+import { jsonLine, printLine } from './terminal.js'
 
 /**
  * Opens the store as `serve` would, runs, closes: PostgreSQL when --database-url or DATABASE_URL names one
@@ -29,22 +30,40 @@ export async function findWorkspaceByRef(q: Queries, ref: string) {
   return workspace
 }
 
-/** `--json`: exactly one JSON object on stdout; otherwise readable lines. */
+/**
+ * `--json`: exactly one JSON object on stdout; otherwise readable lines, through the terminal backstop (each
+ * value in them should already have gone through `oneLine`: see terminal.ts).
+ */
 export function output(json: boolean | undefined, value: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`)
+  if (json) process.stdout.write(`${jsonLine(value)}\n`)
+  else printLine(text)
 }
 
 /**
  * Opens the store and the directory (key from GATEHOUSE_SECRET_KEY or the key file beside the database,
- * directory settings from GATEHOUSE_* like `serve`), runs, closes.
+ * directory settings and the remote-host allow-list from flags and GATEHOUSE_* like `serve`), runs, closes.
  */
-export async function withDirectory<T>(where: StoreFlags, work: (ctx: DirectoryContext) => Promise<T>): Promise<T> {
-  const { db, databaseUrl } = where
+export async function withDirectory<T>(
+  where: StoreFlags & { allowRemoteHost?: string[] },
+  work: (ctx: DirectoryContext) => Promise<T>,
+): Promise<T> {
+  const { db, databaseUrl, allowRemoteHost } = where
   const config = usage(() =>
-    resolveServeConfig({ ...(db === undefined ? {} : { db }), ...(databaseUrl === undefined ? {} : { databaseUrl }) }),
+    resolveServeConfig({
+      ...(db === undefined ? {} : { db }),
+      ...(databaseUrl === undefined ? {} : { databaseUrl }),
+      ...(allowRemoteHost === undefined ? {} : { allowRemoteHost }),
+    }),
   )
   const { openDirectory } = await import('../server.js')
-  return withStore(where, async (store) => work(await openDirectory(store, config)))
+  return withStore(where, async (store) => {
+    const ctx = await openDirectory(store, config)
+    try {
+      return await work(ctx)
+    } finally {
+      await ctx.outbound.close()
+    }
+  })
 }
 
 /** A connection by id, name or remote workspace slug; a name two connections share must be given as an id. */

@@ -1,9 +1,11 @@
 import { BadGatewayError, ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import { newId } from '../ids.js'
+import { BodyTooLargeError } from '../outbound/fetch.js'
+import { isRefusal, notAllowed, RefusedTargetError } from '../outbound/policy.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
-import { PRIORITY } from './budget/remote-budget.js'
+import { PRIORITY, RemoteBudget } from './budget/remote-budget.js'
 import { RemoteError, SEGMENT_US, SegmentClient } from './connectors/segment.js'
-import type { DirectoryContext } from './context.js'
+import { budgetKey, type DirectoryContext } from './context.js'
 import type { UnifiedWorkspaceRef } from './model.js'
 
 /*
@@ -46,11 +48,16 @@ const TOKEN_SHAPE = /^[\x21-\x7e]{1,4096}$/
 /** Asks the remote who the token belongs to (`GET /`), at action priority. */
 export async function checkToken(ctx: DirectoryContext, baseUrl: string, token: string): Promise<UnifiedWorkspaceRef> {
   if (!TOKEN_SHAPE.test(token)) throw new ValidationError('token must be a Public API token: visible ASCII characters, no spaces', 'token')
+  // Refused before anything is sent, with the same words whatever listens there (no port scanning).
+  const refused = refusalOf(ctx, baseUrl)
+  if (refused) throw new ValidationError(refused, 'baseUrl')
   const client = new SegmentClient({
     baseUrl,
     token,
-    // The workspace is not known yet: checks share one budget per remote host.
-    budget: ctx.budgets.for(`${baseUrl}#token-check`),
+    outbound: ctx.outbound,
+    // The workspace is not known yet: a budget of its own, dropped with the check (a registry entry per
+    // URL tried would grow without end).
+    budget: new RemoteBudget(1),
     timeoutMs: Math.min(ctx.config.remoteTimeoutMs, CHECK_TIMEOUT_MS),
     retries: 1,
     maxRateLimitWaits: 2,
@@ -60,6 +67,9 @@ export async function checkToken(ctx: DirectoryContext, baseUrl: string, token: 
   try {
     body = await client.request({ method: 'GET', path: '/' })
   } catch (error) {
+    if (error instanceof RefusedTargetError) throw new ValidationError(error.message, 'baseUrl')
+    if (error instanceof BodyTooLargeError)
+      throw new BadGatewayError(`The remote at ${baseUrl} answered GET / with more than ${error.limitBytes} bytes`)
     if (error instanceof RemoteError) {
       // Segment folds "token lacks permission" into 401 too: either way this token cannot be used.
       if (error.status === 401 || error.status === 403)
@@ -146,8 +156,36 @@ export async function rotateToken(ctx: DirectoryContext, id: string, token: stri
 
 /** Forgets a connection: its synced users, groups, memberships, roles and runs go with it (FK cascade). The remote is untouched. */
 export async function deleteConnection(ctx: DirectoryContext, id: string): Promise<void> {
-  const deleted = await ctx.store.write((q) => q.connections.delete(id))
-  if (!deleted) throw new NotFoundError(`Connection ${id}`, 'id')
+  const connection = await ctx.store.write(async (q) => {
+    const row = await q.connections.find(id)
+    if (row) await q.connections.delete(id)
+    return row
+  })
+  if (!connection) throw new NotFoundError(`Connection ${id}`, 'id')
+  ctx.budgets.drop(budgetKey(connection))
+}
+
+/** Why the allow-list refuses a base URL (undefined: allowed). Said before any connection is made. */
+export function refusalOf(ctx: DirectoryContext, baseUrl: string): string | undefined {
+  const url = new URL(baseUrl)
+  return ctx.outbound.policy.allows(url) ? undefined : notAllowed(url).message
+}
+
+/**
+ * Puts stored connections whose host the allow-list no longer names in status `error` with the reason, and
+ * those it names again (after the operator allowed them) back to `active`. Run when the server starts.
+ */
+export async function applyAllowList(ctx: DirectoryContext): Promise<void> {
+  await ctx.store.write(async (q) => {
+    for (const c of await q.connections.all()) {
+      const refused = refusalOf(ctx, c.base_url)
+      const now = new Date().toISOString()
+      if (refused && !(c.status === 'error' && c.status_detail === refused))
+        await q.connections.update(c.id, { status: 'error', status_detail: refused, updated_at: now })
+      else if (!refused && c.status === 'error' && isRefusal(c.status_detail))
+        await q.connections.update(c.id, { status: 'active', status_detail: null, updated_at: now, next_sync_at: null })
+    }
+  })
 }
 
 /** A client for a connection's remote that hands back every answer (the proxy), on the connection's shared budget. */
@@ -155,8 +193,9 @@ export function proxyClientFor(ctx: DirectoryContext, connection: ConnectionRow,
   return new SegmentClient({
     baseUrl: connection.base_url,
     token: ctx.cipher.open(connection.token_ciphertext),
-    // The same budget key as clientFor: the proxy spends the workspace's budget with syncs and actions.
-    budget: ctx.budgets.for(`${connection.base_url}#${connection.remote_workspace_id}`),
+    outbound: ctx.outbound,
+    // The same budget as clientFor: the proxy spends the workspace's budget with syncs and actions.
+    budget: ctx.budgets.for(budgetKey(connection)),
     timeoutMs: ctx.config.remoteTimeoutMs,
     // Reads may be retried; a write is sent once, as its caller sent it, and its answer returned.
     retries: method === 'GET' ? 3 : 0,

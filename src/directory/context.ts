@@ -1,4 +1,5 @@
 import type { CredentialCipher } from '../auth/credentials.js'
+import type { Outbound } from '../outbound/fetch.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Store } from '../store/store.js'
 import type { BudgetRegistry } from './budget/remote-budget.js'
@@ -40,8 +41,14 @@ export interface DirectoryContext {
   store: Store
   cipher: CredentialCipher
   budgets: BudgetRegistry
+  /** The only way out to a remote: allowed hosts, no redirects, capped answers. */
+  outbound: Outbound
   config: DirectoryConfig
 }
+
+/** The budget key of a stored connection: one budget per remote workspace, shared by sync, actions and proxy. */
+export const budgetKey = (connection: Pick<ConnectionRow, 'base_url' | 'remote_workspace_id'>) =>
+  `${connection.base_url}#${connection.remote_workspace_id}`
 
 /** The remote client of a connection, on the shared budget of its remote workspace. */
 export function clientFor(
@@ -52,7 +59,8 @@ export function clientFor(
   return new SegmentClient({
     baseUrl: connection.base_url,
     token: ctx.cipher.open(connection.token_ciphertext),
-    budget: ctx.budgets.for(`${connection.base_url}#${connection.remote_workspace_id}`),
+    outbound: ctx.outbound,
+    budget: ctx.budgets.for(budgetKey(connection)),
     timeoutMs: ctx.config.remoteTimeoutMs,
     priority: options.priority,
     ...(options.stats ? { stats: options.stats } : {}),

@@ -13,7 +13,7 @@ describe('gatehouse invite, groups, offboard', () => {
   afterAll(() => gh.stop())
 
   /** Runs the CLI in this process, against the server's database file, and captures what it prints. */
-  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile])
+  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile, '--allow-remote-host', '127.0.0.1'])
 
   it('prints the offboarding plan with --dry-run and changes nothing, then offboards and exits 1 when a workspace fails', async () => {
     const email = 'cli.pat@corp.example'

@@ -36,6 +36,8 @@ describe('gatehouse connect, connections, users, person, apikey (built binary)',
   let A: SeededWorkspace
   let B: SeededWorkspace
   const cli = (...args: string[]) => gatehouse([...args, '--db', gh.dbFile])
+  // Commands that call the remote (here a server on loopback) must be allowed to reach it.
+  const LOOPBACK = ['--allow-remote-host', '127.0.0.1']
 
   beforeAll(async () => {
     if (!existsSync(DIST)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)')
@@ -50,7 +52,7 @@ describe('gatehouse connect, connections, users, person, apikey (built binary)',
   afterAll(() => gh?.stop())
 
   it('connect checks the token, stores it sealed and prints the connection, never the token', async () => {
-    const res = await cli('connect', '--token', A.token, '--base-url', gh.url, '--name', 'alpha')
+    const res = await cli('connect', '--token', A.token, '--base-url', gh.url, '--name', 'alpha', ...LOOPBACK)
     expect(res.stderr).toBe('')
     expect(res.code).toBe(0)
     expect(res.stdout).toMatch(
@@ -60,7 +62,7 @@ describe('gatehouse connect, connections, users, person, apikey (built binary)',
 
     // The token may come on stdin, out of the shell's history and the process list.
     const json = await gatehouse(
-      ['connect', '--token', '-', '--base-url', `${gh.url}/`, '--name', 'beta', '--json', '--db', gh.dbFile],
+      ['connect', '--token', '-', '--base-url', `${gh.url}/`, '--name', 'beta', '--json', '--db', gh.dbFile, ...LOOPBACK],
       `${B.token}\n`,
     )
     expect(json.code).toBe(0)
@@ -77,12 +79,12 @@ describe('gatehouse connect, connections, users, person, apikey (built binary)',
   })
 
   it('connect fails with one clear line: exit 1 for a rejected token or a duplicate, 2 for bad arguments', async () => {
-    expect(await cli('connect', '--token', 'sgp_wrong', '--base-url', gh.url)).toEqual({
+    expect(await cli('connect', '--token', 'sgp_wrong', '--base-url', gh.url, ...LOOPBACK)).toEqual({
       code: 1,
       stdout: '',
       stderr: 'error: The remote rejected the token (it answered 401): check the token and the base URL\n',
     })
-    const duplicate = await cli('connect', '--token', A.token, '--base-url', gh.url)
+    const duplicate = await cli('connect', '--token', A.token, '--base-url', gh.url, ...LOOPBACK)
     expect(duplicate.code).toBe(1)
     expect(duplicate.stderr).toMatch(new RegExp(`^error: Workspace ${A.slug} at ${gh.url} is already connected as alpha \\(\\w+\\)\n$`))
     expect(await cli('connect', '--token', A.token, '--base-url', 'not a url')).toMatchObject({
@@ -103,7 +105,7 @@ describe('gatehouse connect, connections, users, person, apikey (built binary)',
   })
 
   it('users prints the synced directory as a readable table, and filters it', async () => {
-    const synced = await cli('sync', '--all')
+    const synced = await cli('sync', '--all', ...LOOPBACK)
     expect(synced.code, synced.stderr).toBe(0)
 
     const res = await cli('users')

@@ -14,7 +14,7 @@ describe('gatehouse sync', () => {
   afterAll(() => gh.stop())
 
   /** Runs the CLI in this process, against the server's database file, and captures what it prints. */
-  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile])
+  const cli = (...args: string[]) => runCliInProcess([...args, '--db', gh.dbFile, '--allow-remote-host', '127.0.0.1'])
 
   it('syncs one connection by name and prints what it saw and changed', async () => {
     const ws = await gh.workspace()

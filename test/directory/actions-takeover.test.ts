@@ -82,6 +82,7 @@ describe('directory actions: an Idempotency-Key claim whose process died', () =>
       logLevel: 'silent',
       demo: false,
       syncScheduler: false,
+      allowRemoteHost: ['127.0.0.1'],
       ...(staleAfterSeconds !== undefined ? { syncStaleAfter: String(staleAfterSeconds) } : {}),
     }
     const server = await startServer(resolveServeConfig(flags, { GATEHOUSE_SECRET_KEY: SECRET_KEY }), () => {})

@@ -75,8 +75,10 @@ export interface StartOptions {
   writeRateLimit?: string
   /** Rate-limit window in seconds (60 unless a test needs windows to turn quickly). */
   rateLimitWindowSeconds?: number
-  /** Reuse a database file (restart tests). */
+  /** Reuse a database file (restart tests); the credential key file sits beside it. */
   dbFile?: string
+  /** Reuse a migrated PostgreSQL schema instead (restart tests on PostgreSQL); the caller drops it. */
+  databaseUrl?: string
   /** Run the directory's periodic sync scheduler (off by default: tests start their syncs). */
   syncScheduler?: boolean
   /** The directory's sync interval, in ms (the flag's 1 s floor does not apply). */
@@ -84,6 +86,8 @@ export interface StartOptions {
   /** Log level (default silent) and where the lines go (default stdout). */
   logLevel?: string
   logStream?: LogStream
+  /** Hosts remotes may be on (default: 127.0.0.1, where these tests' remotes are). */
+  allowRemoteHosts?: string[]
 }
 
 /** Starts the real server in this process on a free port with a temporary SQLite file. */
@@ -91,7 +95,11 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
   const dir = options.dbFile ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
   const dbFile = options.dbFile ?? join(dir as string, 'gatehouse.db')
   // The same suites run on both stores: the vitest project sets GATEHOUSE_TEST_STORE.
-  const pgSchema = testStore() === 'postgres' && !options.dbFile ? await createTestSchema() : undefined
+  const pgSchema = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : testStore() === 'postgres' && !options.dbFile
+      ? await createTestSchema()
+      : undefined
   const config = resolveServeConfig(
     {
       host: '127.0.0.1',
@@ -104,6 +112,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       logLevel: options.logLevel ?? 'silent',
       demo: false,
       syncScheduler: options.syncScheduler ?? false,
+      allowRemoteHost: options.allowRemoteHosts ?? ['127.0.0.1'],
     },
     {},
   )

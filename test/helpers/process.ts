@@ -20,7 +20,8 @@ export interface ServerProcess {
  * caller sets the port, e.g. GATEHOUSE_PORT=0), to run a command line as a deployment writes it.
  */
 export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, { exactly = false } = {}): Promise<ServerProcess> {
-  const defaults = exactly ? [] : ['--port', '0', '--log-level', 'warn', '--no-demo']
+  // Remotes in these tests are servers on loopback, which only an allow-list entry lets the directory reach.
+  const defaults = exactly ? [] : ['--port', '0', '--log-level', 'warn', '--no-demo', '--allow-remote-host', '127.0.0.1']
   const child = spawn(process.execPath, [MAIN, 'serve', ...defaults, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -266,6 +266,7 @@ describe('the credential key at startup', () => {
             logLevel: 'silent',
             demo: false,
             syncScheduler: false,
+            allowRemoteHost: ['127.0.0.1'],
             ...(key.file ? { secretKeyFile: key.file } : {}),
           },
           key.env ? { GATEHOUSE_SECRET_KEY: key.env } : {},

@@ -84,8 +84,20 @@ describe('the CLI on PostgreSQL', () => {
       ownerEmail: `owner@${slug}.example`,
     })
     expect(remote.status).toBe(201)
-    json(await cli(['connect', '--token', remote.body.data.token, '--base-url', (replica as ServerProcess).url, '--json', ...url]))
-    const sync = await cli(['sync', '--all', ...url])
+    json(
+      await cli([
+        'connect',
+        '--token',
+        remote.body.data.token,
+        '--base-url',
+        (replica as ServerProcess).url,
+        '--json',
+        '--allow-remote-host',
+        '127.0.0.1',
+        ...url,
+      ]),
+    )
+    const sync = await cli(['sync', '--all', '--allow-remote-host', '127.0.0.1', ...url])
     expect(sync.code, sync.stderr).toBe(0)
     const listed = json(await cli(['users', '--json', ...url]))
     expect(listed.users.map((u: { email: string; workspace: { slug: string } }) => `${u.email} ${u.workspace.slug}`)).toEqual([

@@ -6,8 +6,9 @@ import { emailKey } from '../../directory/sync/plan.js'
 import { NotFoundError } from '../../errors.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirUserRow } from '../../store/queries/dir-sync.js'
-import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
+import { allowRemoteHostOption, databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
+import { jsonLine, oneLine, screenText } from '../terminal.js'
 
 /*
  * `gatehouse invite`, `gatehouse groups add|remove`, `gatehouse offboard`: the directory actions, run in this
@@ -35,6 +36,7 @@ export function inviteCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
     .action(async (email: string, o: Common & { connection: string; role?: string[]; group?: string[] }) => {
       await withDirectory(o, async (ctx) => {
@@ -62,6 +64,7 @@ export function groupsCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
     .action(async (ref: string, groups: string[], o: Common & { connection?: string }) => {
       await withDirectory(o, async (ctx) => {
@@ -81,6 +84,7 @@ export function groupsCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
     .action(async (ref: string, groups: string[], o: Common & { connection?: string; all?: boolean }) => {
       if (o.all && groups.length > 0) throw new UsageError('name groups or pass --all, not both')
@@ -103,6 +107,7 @@ export function offboardCommand(): Command {
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
+    .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
     .action(async (email: string, o: Common) => {
       await withDirectory(o, (ctx) => perform(ctx, 'offboard', { email }, email, o))
@@ -143,7 +148,8 @@ async function perform<A extends ActionName>(
   o: Common,
 ): Promise<void> {
   const result = await runAction(ctx, action, input, { dryRun: o.dryRun === true })
-  process.stdout.write(o.json ? `${JSON.stringify(result)}\n` : describeResult(result, subject))
+  if (o.json) process.stdout.write(`${jsonLine(result)}\n`)
+  else process.stdout.write(screenText(describeResult(result, subject)))
   if (result.status === 'partial' || result.status === 'failed') {
     const { failed, not_attempted, calls } = result.summary
     const parts = result.connections.filter((c) => c.status === 'failed' || c.status === 'partial').length
@@ -163,7 +169,11 @@ const MARK: Record<string, string> = {
   noop: '=',
 }
 
-/** The plan or the outcome, one block per workspace: a readable line per call, with the query decoded. */
+/**
+ * The plan or the outcome, one block per workspace: a readable line per call, with the query decoded. Each
+ * line is escaped whole for the terminal (names, emails, ids and error messages come from the remotes), so a
+ * newline in a value cannot start a line of its own.
+ */
 export function describeResult(result: ActionResult, subject: string): string {
   const lines: string[] = []
   const verb = result.action.replaceAll('_', ' ')
@@ -189,5 +199,5 @@ export function describeResult(result: ActionResult, subject: string): string {
     }
     for (const noop of part.noops) lines.push(`    = ${noop}`)
   }
-  return `${lines.join('\n')}\n`
+  return `${lines.map((line) => oneLine(line)).join('\n')}\n`
 }

@@ -6,6 +6,7 @@ import { NotFoundError } from '../../errors.js'
 import type { DirUserStatus } from '../../store/tables.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, output, withStore } from '../store.js'
+import { oneLine, printLine } from '../terminal.js'
 import { isEmail } from '../validate.js'
 
 /*
@@ -13,10 +14,14 @@ import { isEmail } from '../validate.js'
  * unified users table, one person across workspaces, and directory API keys. `connect.ts` holds connections.
  */
 
-/** Columns padded to their widest cell, two spaces apart. */
+/**
+ * Columns padded to their widest cell, two spaces apart. Every cell is escaped for the terminal first (names
+ * come from remote workspaces): a newline in one cannot start a row, and widths count what is shown.
+ */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  return [header, ...rows]
+  const cells = [header, ...rows].map((r) => r.map(oneLine))
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  return cells
     .map((r) =>
       r
         .map((cell, i) => cell.padEnd(widths[i] ?? 0))
@@ -97,7 +102,7 @@ export function personCommand(): Command {
     .action(async (email: string, o: StoreFlags & { status?: DirUserStatus; json?: boolean }) => {
       if (!isEmail(email)) throw new UsageError(`${email} is not an email address`)
       const person = await withStore(o, (store) => store.read((q) => getPerson(q, email, o.status)))
-      const title = `${person.email}${person.name ? ` (${person.name})` : ''}`
+      const title = `${oneLine(person.email)}${person.name ? ` (${oneLine(person.name)})` : ''}`
       const text =
         person.accounts.length === 0
           ? `${title}: no ${o.status ?? 'live'} account in any connected workspace${o.status ? '' : ' (--status deleted shows former ones)'}.`
@@ -121,7 +126,11 @@ export function apiKeyCommand(): Command {
     .action(async (o: StoreFlags & { description: string; json?: boolean }) => {
       if (o.description.trim() === '' || o.description.length > 255) throw new UsageError('--description must be 1 to 255 characters')
       const { key, secret } = await withStore(o, (store) => store.write((q) => createApiKey(q, o.description)))
-      output(o.json, { apiKey: key, secret }, `Created directory API key ${key.id} (${key.description}).\nSecret (shown once): ${secret}`)
+      output(
+        o.json,
+        { apiKey: key, secret },
+        `Created directory API key ${key.id} (${oneLine(key.description)}).\nSecret (shown once): ${secret}`,
+      )
     })
   cmd
     .command('list')
@@ -151,7 +160,7 @@ export function apiKeyCommand(): Command {
     .action(async (id: string, o: StoreFlags) => {
       const revoked = await withStore(o, (store) => store.write((q) => q.apiKeys.revoke(id, new Date().toISOString())))
       if (!revoked) throw new NotFoundError(`Directory API key ${id}`)
-      process.stdout.write(`Revoked directory API key ${id}.\n`)
+      printLine(`Revoked directory API key ${oneLine(id)}.`)
     })
   return cmd
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { resolveServeConfig, type ServeFlags } from '../../config.js'
-import { usage } from '../program.js'
+import { allowRemoteHostOption, usage } from '../program.js'
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -44,6 +44,11 @@ export function serveCommand(): Command {
       'a running sync or idempotent action silent this long was abandoned by its process; another replica (or a retry) takes it over (env GATEHOUSE_SYNC_STALE_AFTER; default 120)',
     )
     .option('--no-sync-scheduler', 'do not sync connections on their interval in this process (env GATEHOUSE_SYNC_SCHEDULER=off)')
+    .addOption(allowRemoteHostOption())
+    .option(
+      '--remote-body-limit <megabytes>',
+      'the most of one remote answer read (a list page, a proxied answer); beyond it, 502 (env GATEHOUSE_REMOTE_BODY_LIMIT; default 10)',
+    )
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
     .action(async (flags: ServeFlags, command: Command) => {
       // Commander defaults every `--no-x` option to true, which would hide GATEHOUSE_DEMO=false and

@@ -6,8 +6,9 @@ import { approveRun, runSync, type SyncProgress } from '../../directory/sync/run
 import { presentRun } from '../../directory/sync/schemas.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
-import { databaseUrlOption, dbOption, type StoreFlags, UsageError } from '../program.js'
+import { allowRemoteHostOption, databaseUrlOption, dbOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
+import { oneLine, printLine } from '../terminal.js'
 
 /** One or more syncs failed: their lines say why; the command exits 1. */
 class SyncFailedError extends Error {}
@@ -18,6 +19,7 @@ export function syncCommand(): Command {
     .argument('[connection]', 'connection id, name or remote workspace slug')
     .option('--all', 'sync every connection (those needing a new token are skipped)')
     .addOption(dbOption())
+    .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
     .action(async (ref: string | undefined, o: StoreFlags & { all?: boolean }) => {
       if (ref === undefined && !o.all) throw new UsageError('name a connection, or pass --all')
@@ -26,12 +28,12 @@ export function syncCommand(): Command {
         const all = await ctx.store.read((q) => q.connections.all())
         const chosen = ref === undefined ? all : [await ctx.store.read((q) => findConnection(q, ref))]
         const skipped = ref === undefined ? chosen.filter((c) => c.status === 'needs_reauth') : []
-        for (const c of skipped) process.stdout.write(`- ${label(c)}: skipped, it needs a new token (the remote answered 401)\n`)
+        for (const c of skipped) printLine(`- ${label(c)}: skipped, it needs a new token (the remote answered 401)`)
         const runs = await syncAll(
           ctx,
           chosen.filter((c) => !skipped.includes(c)),
         )
-        if (ref === undefined && chosen.length === 0) process.stdout.write('No connections.\n')
+        if (ref === undefined && chosen.length === 0) printLine('No connections.')
         const failed = runs.filter((r) => r.state === 'failed').length
         if (failed > 0) throw new SyncFailedError(`${failed} of ${runs.length} sync${runs.length === 1 ? '' : 's'} failed`)
       })
@@ -46,15 +48,17 @@ export function syncCommand(): Command {
       // --db may land on `sync` or on `approve`, depending on where it was typed.
       await withDirectory({ ...cmd.opts<StoreFlags>(), ...o }, async (ctx) => {
         const run = presentRun(await approveRun(ctx, runId))
-        process.stdout.write(
-          `Approved run ${run.id}: ${run.stats.removed.users} account${run.stats.removed.users === 1 ? '' : 's'} marked deleted, ${run.stats.removed.memberships} membership${run.stats.removed.memberships === 1 ? '' : 's'} removed.\n`,
+        printLine(
+          `Approved run ${run.id}: ${run.stats.removed.users} account${run.stats.removed.users === 1 ? '' : 's'} marked deleted, ${run.stats.removed.memberships} membership${run.stats.removed.memberships === 1 ? '' : 's'} removed.`,
         )
       })
     })
   return cmd
 }
 
-const label = (c: ConnectionRow) => (c.name === c.remote_workspace_slug ? c.name : `${c.name} (${c.remote_workspace_slug})`)
+/** The connection's name (and the remote's slug), escaped for one line: both may hold anything (terminal.ts). */
+const label = (c: ConnectionRow) =>
+  c.name === c.remote_workspace_slug ? oneLine(c.name) : `${oneLine(c.name)} (${oneLine(c.remote_workspace_slug)})`
 
 /**
  * Runs the syncs (several connections at once, as the scheduler would) with one progress bar each on a
@@ -103,7 +107,7 @@ async function syncAll(ctx: DirectoryContext, connections: readonly ConnectionRo
     bars?.stop()
     process.removeListener('SIGINT', onSigint)
   }
-  for (const [i, run] of runs.entries()) process.stdout.write(`${summarise(connections[i] as ConnectionRow, run)}\n`)
+  for (const [i, run] of runs.entries()) printLine(summarise(connections[i] as ConnectionRow, run))
   return runs
 }
 
@@ -112,13 +116,13 @@ export function summarise(connection: ConnectionRow, row: SyncRunRow): string {
   const run = presentRun(row)
   const s = run.stats
   const name = label(connection)
-  if (run.state === 'failed') return `x ${name}: failed after ${seconds(s.durationMs)}: ${run.error}`
+  if (run.state === 'failed') return `x ${name}: failed after ${seconds(s.durationMs)}: ${oneLine(String(run.error))}`
   if (s.mode === 'unchanged')
     return `ok ${name}: unchanged in ${seconds(s.durationMs)} (the remote's audit trail and list totals show no change since the last full read); ${s.requests} requests, ${s.rateLimited} rate-limited`
   const change = (k: 'users' | 'groups' | 'memberships' | 'roles') => `${s.seen[k]} (+${s.created[k]} ~${s.updated[k]} -${s.removed[k]})`
   const line = `${run.state === 'held' ? '!' : 'ok'} ${name}: ${run.state} in ${seconds(s.durationMs)}: users ${change('users')}, groups ${change('groups')}, memberships ${change('memberships')}, roles ${change('roles')}; ${s.requests} requests, ${s.rateLimited} rate-limited`
   const notes: string[] = []
-  if (!run.complete) notes.push(`  incomplete, nothing removed: ${run.error}`)
+  if (!run.complete) notes.push(`  incomplete, nothing removed: ${oneLine(String(run.error))}`)
   if (run.state === 'held')
     notes.push(`  ${s.held} deletion${s.held === 1 ? '' : 's'} held by the drift guard; apply with: gatehouse sync approve ${run.id}`)
   return [line, ...notes].join('\n')

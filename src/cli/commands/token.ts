@@ -4,6 +4,7 @@ import { createToken, revokeToken } from '../../iam/operations/workspaces.js'
 import type { TokenRole } from '../../store/tables.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
+import { oneLine } from '../terminal.js'
 
 export function tokenCommand(): Command {
   const cmd = new Command('token').description('create and revoke Public API tokens')
@@ -42,7 +43,7 @@ export function tokenCommand(): Command {
           if (!(await revokeToken(q, workspace.id, o.token))) throw new NotFoundError(`Active token ${o.token}`)
         }),
       )
-      output(o.json, { status: 'SUCCESS', token: { id: o.token } }, `Revoked token ${o.token}.`)
+      output(o.json, { status: 'SUCCESS', token: { id: o.token } }, `Revoked token ${oneLine(o.token)}.`)
     })
   return cmd
 }

@@ -3,6 +3,7 @@ import { OPERATOR } from '../../iam/audit.js'
 import { addMembers } from '../../iam/operations/members.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findWorkspaceByRef, output, withStore } from '../store.js'
+import { oneLine } from '../terminal.js'
 import { isEmail } from '../validate.js'
 
 export function userCommand(): Command {
@@ -24,7 +25,7 @@ export function userCommand(): Command {
         ),
       )
       if (!user) throw new Error('no user was added')
-      output(o.json, { user: { id: user.id, email: user.email, name: user.name } }, `User ${user.email} (${user.id}) is a member.`)
+      output(o.json, { user: { id: user.id, email: user.email, name: user.name } }, `User ${oneLine(user.email)} (${user.id}) is a member.`)
     })
   return cmd
 }

@@ -4,6 +4,7 @@ import { createWorkspace, SLUG_PATTERN } from '../../iam/operations/workspaces.j
 import type { Plan } from '../../store/tables.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { output, withStore } from '../store.js'
+import { oneLine } from '../terminal.js'
 import { isEmail } from '../validate.js'
 
 export function workspaceCommand(): Command {
@@ -53,7 +54,7 @@ export function workspaceCommand(): Command {
             token: created.token,
             owner: created.owner,
           },
-          `Created workspace ${created.workspace.slug} (${created.workspace.id}), owner ${emailKey(created.owner.email)}.\nPublic API token (shown once): ${created.token}`,
+          `Created workspace ${oneLine(created.workspace.slug)} (${created.workspace.id}), owner ${oneLine(emailKey(created.owner.email))}.\nPublic API token (shown once): ${created.token}`,
         )
       },
     )
@@ -78,7 +79,9 @@ export function workspaceCommand(): Command {
       output(
         o.json,
         { workspaces },
-        workspaces.length === 0 ? 'No workspaces.' : workspaces.map((w) => `${w.slug}\t${w.id}\t${w.plan}\t${w.name}`).join('\n'),
+        workspaces.length === 0
+          ? 'No workspaces.'
+          : workspaces.map((w) => [w.slug, w.id, w.plan, w.name].map((field) => oneLine(field)).join('\t')).join('\n'),
       )
     })
   return cmd

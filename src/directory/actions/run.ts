@@ -1,8 +1,11 @@
 import { newId } from '../../ids.js'
+import { BodyTooLargeError } from '../../outbound/fetch.js'
+import { RefusedTargetError } from '../../outbound/policy.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirGroupRow, DirUserRow, NewDirEvent } from '../../store/queries/dir-sync.js'
 import type { Queries } from '../../store/queries/index.js'
 import { PRIORITY } from '../budget/remote-budget.js'
+import { refusalOf } from '../connections.js'
 import { emptyStats, encodeQuery, type RemoteStats, type SegmentClient } from '../connectors/segment.js'
 import { clientFor, type DirectoryContext } from '../context.js'
 import type { DirectoryEventType, UnifiedUser } from '../model.js'
@@ -110,6 +113,11 @@ async function executePart(ctx: DirectoryContext, part: PlannedPart): Promise<Ex
   const stats = emptyStats()
   const notSent = (call: PlannedCall): ExecutedCall => ({ call, outcome: 'not_attempted', status: null, error: null, answer: undefined })
   if (part.blocked) return { part, calls: part.calls.map(notSent), stats, error: part.blocked, unauthorized: false }
+  const refused = refusalOf(ctx, part.connection.base_url)
+  if (refused) {
+    const failure: PartError = { type: 'host_not_allowed', status: null, message: `${refused}: nothing was sent` }
+    return { part, calls: part.calls.map(notSent), stats, error: failure, unauthorized: false }
+  }
   let client: SegmentClient
   try {
     client = clientFor(ctx, part.connection, { priority: PRIORITY.action, stats })
@@ -145,7 +153,7 @@ async function executePart(ctx: DirectoryContext, part: PlannedPart): Promise<Ex
         ...(call.body !== undefined ? { body: call.body } : {}),
       })
     } catch (error) {
-      const failure: PartError = { type: isTimeout(error) ? 'timeout' : 'network', status: null, message: describe(error) }
+      const failure: PartError = { type: failureType(error), status: null, message: describe(error) }
       calls.push({ call, outcome: 'failed', status: null, error: failure, answer: undefined })
       first ??= failure
       if (call.gate) stop = failure
@@ -190,7 +198,13 @@ function remoteFailure(status: number, body: unknown): PartError {
   return { type, status, message: `Remote answered ${status}: ${message}` }
 }
 
-const isTimeout = (error: unknown) => error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+/** Why no answer came back: the host was refused, the answer was too large, time ran out, or the network. */
+function failureType(error: unknown): string {
+  if (error instanceof RefusedTargetError) return 'host_not_allowed'
+  if (error instanceof BodyTooLargeError) return 'too_large'
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout'
+  return 'network'
+}
 
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error).slice(0, 500)

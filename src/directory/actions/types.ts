@@ -63,7 +63,10 @@ export interface PlannedCall {
 }
 
 export interface PartError {
-  /** `needs_reauth`, or the remote's error type (`not-found`, `conflict`, `server`, …), or `network`. */
+  /**
+   * `needs_reauth`, or the remote's error type (`not-found`, `conflict`, `server`, …), or, when no answer
+   * came: `host_not_allowed`, `too_large`, `timeout`, `network`.
+   */
   type: string
   status: number | null
   message: string

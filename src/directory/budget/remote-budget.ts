@@ -101,7 +101,10 @@ export class RemoteBudget {
   }
 }
 
-/** One budget per remote workspace per process, keyed by base URL and remote workspace id. */
+/**
+ * One budget per stored connection's remote workspace per process, keyed by base URL and remote workspace
+ * id; dropped with the connection, so what callers try cannot grow it.
+ */
 export class BudgetRegistry {
   private readonly budgets = new Map<string, RemoteBudget>()
 
@@ -114,5 +117,18 @@ export class BudgetRegistry {
       this.budgets.set(key, budget)
     }
     return budget
+  }
+
+  drop(key: string): void {
+    this.budgets.delete(key)
+  }
+
+  /** Drops every budget but these (connections deleted by another process). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const key of this.budgets.keys()) if (!keys.has(key)) this.budgets.delete(key)
+  }
+
+  get size(): number {
+    return this.budgets.size
   }
 }

@@ -1,4 +1,6 @@
 import pRetry from 'p-retry'
+import { BodyTooLargeError, type Outbound } from '../../outbound/fetch.js'
+import { RefusedTargetError } from '../../outbound/policy.js'
 import { PRIORITY, type RemoteBudget } from '../budget/remote-budget.js'
 
 export const SEGMENT_US = 'https://api.segmentapis.com'
@@ -48,6 +50,8 @@ export class RemoteError extends Error {
 export interface ClientOptions {
   baseUrl: string
   token: string
+  /** The guarded fetch: allowed hosts only, no redirects, a cap on what is read. */
+  outbound: Outbound
   budget: RemoteBudget
   /** Per attempt. */
   timeoutMs?: number
@@ -149,8 +153,9 @@ export class SegmentClient {
         minTimeout: 100,
         maxTimeout: 5_000,
         randomize: true,
-        onFailedAttempt: () => {
-          this.stats.retries++
+        shouldRetry: ({ error }) => !isFinal(error),
+        onFailedAttempt: ({ error }) => {
+          if (!isFinal(error)) this.stats.retries++
         },
       },
     )
@@ -162,14 +167,14 @@ export class SegmentClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' }
     if (req.body !== undefined) headers['content-type'] = 'application/json'
     this.stats.requests++
-    const res = await fetch(url, {
+    const res = await this.options.outbound.fetch(url, {
       method: req.method,
       headers,
       ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
     })
     this.options.budget.observe(bucket, res.headers)
-    const text = await res.text()
+    const text = res.text
     let body: unknown = text
     try {
       body = text === '' ? undefined : JSON.parse(text)
@@ -214,6 +219,9 @@ export class SegmentClient {
     return { items, complete, ...(totalEntries === undefined ? {} : { totalEntries }) }
   }
 }
+
+/** A refused host or an oversized answer would be refused or oversized again: never retried. */
+export const isFinal = (error: unknown) => error instanceof RefusedTargetError || error instanceof BodyTooLargeError
 
 function toRemoteError(status: number, body: unknown): RemoteError {
   const first = (body as { errors?: { type?: string; message?: string }[] } | undefined)?.errors?.[0]

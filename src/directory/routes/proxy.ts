@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { BadGatewayError, ConflictError } from '../../errors.js'
-import { findConnection, proxyClientFor } from '../connections.js'
+import { BodyTooLargeError } from '../../outbound/fetch.js'
+import { RefusedTargetError } from '../../outbound/policy.js'
+import { findConnection, proxyClientFor, refusalOf } from '../connections.js'
 import type { RemoteRequest } from '../connectors/segment.js'
 import type { DirectoryContext } from '../context.js'
 import { DirId } from '../schemas/unified.js'
@@ -29,6 +31,9 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = async (a
             `Connection ${connection.name} needs a new token (its remote answered 401); rotate it with PUT /directory/connections/${connection.id}/token`,
             { data: { connection_id: connection.id, status: connection.status } },
           )
+        const refused = refusalOf(ctx, connection.base_url)
+        if (refused)
+          throw new ConflictError(`Connection ${connection.name} cannot be used: ${refused}`, { data: { connection_id: connection.id } })
         const raw = req.raw.url ?? req.url
         const at = raw.indexOf('?')
         const [rawPath, rawQuery] = at === -1 ? [raw, ''] : [raw.slice(0, at), raw.slice(at + 1)]
@@ -43,6 +48,14 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = async (a
             ...(req.body === undefined || req.body === null ? {} : { body: req.body }),
           })
         } catch (error) {
+          if (error instanceof RefusedTargetError)
+            throw new ConflictError(`Connection ${connection.name} cannot be used: ${error.message}`, {
+              data: { connection_id: connection.id },
+            })
+          if (error instanceof BodyTooLargeError)
+            throw new BadGatewayError(
+              `The remote at ${connection.base_url} answered with more than ${error.limitBytes} bytes; nothing of it is passed on`,
+            )
           const cause =
             error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.name : ''
           throw new BadGatewayError(`Could not reach the remote at ${connection.base_url}${cause ? `: ${cause.slice(0, 200)}` : ''}`)

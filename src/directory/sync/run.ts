@@ -6,6 +6,7 @@ import type { DirUserRow, SyncRunRow } from '../../store/queries/dir-sync.js'
 import type { Queries } from '../../store/queries/index.js'
 import type { DirConnectionTable } from '../../store/tables.js'
 import { PRIORITY } from '../budget/remote-budget.js'
+import { refusalOf } from '../connections.js'
 import { emptyStats, RemoteError, type RemoteStats } from '../connectors/segment.js'
 import { clientFor, type DirectoryContext } from '../context.js'
 import { abandonment, keepBeating, PROCESS_OWNER } from '../liveness.js'
@@ -106,6 +107,9 @@ export async function beginRun(
         `Connection ${connection.name} needs a new token (the remote answered 401); rotate its token to resume syncing`,
         { data: { connection_id: connection.id, status: connection.status } },
       )
+    const refused = refusalOf(ctx, connection.base_url)
+    if (refused)
+      throw new ConflictError(`Connection ${connection.name} cannot sync: ${refused}`, { data: { connection_id: connection.id } })
     const now = Date.now()
     const running = await q.dirSync.runningRun(connectionId)
     if (running) {

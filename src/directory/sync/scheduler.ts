@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js'
 import type { SyncRunRow } from '../../store/queries/dir-sync.js'
-import type { DirectoryContext } from '../context.js'
+import { budgetKey, type DirectoryContext } from '../context.js'
 import { beginRun, executeRun, runAbandonment, type StartedRun } from './run.js'
 
 /** How often the scheduler looks for due connections, at most (a due check is one indexed query). */
@@ -68,9 +68,10 @@ export class SyncScheduler {
     if (this.stopped) return Promise.resolve()
     this.ticking ??= (async () => {
       const now = Date.now()
-      const [due, running] = await this.ctx.store.read((q) =>
-        Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns()]),
+      const [due, running, all] = await this.ctx.store.read((q) =>
+        Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns(), q.connections.all()]),
       )
+      this.ctx.budgets.retain(new Set(all.map(budgetKey)))
       const abandoned = running.filter((run) => runAbandonment(run, this.ctx.config.staleRunMs, now) !== undefined)
       for (const id of new Set([...due.map((c) => c.id), ...abandoned.map((r) => r.connection_id)])) {
         if (this.inFlight.has(id) || this.queued.has(id)) continue
