@@ -7,6 +7,8 @@ const onBothStores = [
   'test/wire/**/*.test.ts',
   'test/admin/**/*.test.ts',
   'test/directory/**/*.test.ts',
+  'test/mail/**/*.test.ts',
+  'test/accounts/**/*.test.ts',
   // Bad input, tenant isolation and secrets hold on both stores (a store dump per request on each).
   'test/reliability/bad-input.test.ts',
   'test/reliability/tenant-isolation.test.ts',

@@ -1,6 +1,8 @@
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { AccountsContext } from './accounts/context.js'
+import { consoleRoutes } from './accounts/routes.js'
 import { FaultRegistry, injectFaults } from './admin/faults.js'
 import { adminRoutes } from './admin/routes.js'
 import { requireWorkspaceToken } from './auth/authenticate.js'
@@ -45,6 +47,8 @@ export interface AppDeps {
   directory: DirectoryContext
   rateLimits: RateLimits
   adminKey: string | undefined
+  /** Sign-in, sessions and links: the console API and the instance-admin routes. */
+  accounts: AccountsContext
   logLevel: string
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream | undefined
@@ -56,13 +60,49 @@ export interface LogStream {
 }
 
 /** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
-export async function buildApp({ store, directory, rateLimits, adminKey, logLevel, logStream }: AppDeps): Promise<FastifyInstance> {
+/** Single-use link secrets travel in the path (`/console/api/links/<secret>`): logged URLs show none. */
+function withoutLinkSecrets(url: string): string {
+  return url.replace(/(\/console\/(?:api\/)?links?\/)[^/?#]+/, '$1[redacted]')
+}
+
+/** Fastify's own request serializer, but with link secrets masked. */
+function logRequest(req: FastifyRequest) {
+  const remotePort = req.socket?.remotePort
+  return {
+    method: req.method,
+    url: withoutLinkSecrets(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    ...(remotePort === undefined ? {} : { remotePort }),
+  }
+}
+
+export async function buildApp({
+  store,
+  directory,
+  rateLimits,
+  adminKey,
+  accounts,
+  logLevel,
+  logStream,
+}: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: logLevel,
       ...(logStream ? { stream: logStream } : {}),
-      // Secrets travel in Authorization; never log it, whatever the level.
-      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+      // Secrets travel in Authorization and in the session cookie; never log them, whatever the level.
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'headers.authorization',
+          'req.headers.cookie',
+          'headers.cookie',
+          'res.headers["set-cookie"]',
+          'headers["set-cookie"]',
+        ],
+        censor: '[redacted]',
+      },
+      serializers: { req: logRequest },
     },
     bodyLimit: BODY_LIMIT_BYTES,
     // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own; a hook below answers it in the envelope.
@@ -110,7 +150,17 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Gatehouse', version: VERSION, description: 'Segment Public API–compatible workspace access management' },
-      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          token: { type: 'http', scheme: 'bearer' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'gatehouse_session',
+            description: 'Console sessions; changes also need X-CSRF-Token',
+          },
+        },
+      },
       security: [{ token: [] }],
     },
   })
@@ -143,7 +193,8 @@ export async function buildApp({ store, directory, rateLimits, adminKey, logLeve
     await api.register(inviteRoutes, deps)
     await api.register(groupRoutes, deps)
   })
-  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults })
+  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults, accounts })
+  await app.register(consoleRoutes, { prefix: '/console/api', accounts, cursors })
   await app.register(directoryRoutes, { prefix: '/directory', ...directory })
   return app
 }

@@ -36,6 +36,16 @@ export interface ServeConfig {
   allowRemoteHosts: string[]
   /** The most of one remote answer that is read (a list page, a proxied answer); beyond it, 502. */
   remoteBodyLimitBytes: number
+  mail: MailConfig
+}
+
+export interface MailConfig {
+  /** `smtp://user:pass@host:587` or `smtps://…`; unset: messages wait in the outbox (instance admins read them). */
+  smtpUrl: string | undefined
+  /** The From of every message. */
+  from: string
+  /** The server's address as people reach it, for links in messages; unset: the address it listens on. */
+  publicUrl: string | undefined
 }
 
 export interface ServeFlags {
@@ -59,6 +69,9 @@ export interface ServeFlags {
   syncScheduler?: boolean
   allowRemoteHost?: string[]
   remoteBodyLimit?: string
+  smtpUrl?: string
+  mailFrom?: string
+  publicUrl?: string
 }
 
 export class ConfigError extends Error {}
@@ -151,7 +164,31 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     },
     syncScheduler: flags.syncScheduler ?? env.GATEHOUSE_SYNC_SCHEDULER !== 'off',
     ...remoteConfig(flags, env),
+    mail: mailConfig(flags, env),
   }
+}
+
+export const DEFAULT_MAIL_FROM = 'Gatehouse <gatehouse@localhost>'
+
+export function mailConfig(
+  flags: Pick<ServeFlags, 'smtpUrl' | 'mailFrom' | 'publicUrl'>,
+  env: NodeJS.ProcessEnv = process.env,
+): MailConfig {
+  const smtpUrl = flags.smtpUrl ?? env.GATEHOUSE_SMTP_URL
+  if (smtpUrl && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) throw new ConfigError('--smtp-url must be an smtp:// or smtps:// URL')
+  const from = flags.mailFrom ?? env.GATEHOUSE_MAIL_FROM ?? DEFAULT_MAIL_FROM
+  if (!/^[^\r\n<>@]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(from.trim()))
+    throw new ConfigError('--mail-from must be an address: Name <name@example.com>')
+  const publicUrl = flags.publicUrl ?? env.GATEHOUSE_PUBLIC_URL
+  if (publicUrl !== undefined && publicUrl !== '') {
+    let url: URL | undefined
+    try {
+      url = new URL(publicUrl)
+    } catch {}
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+      throw new ConfigError('--public-url must be an http(s) URL such as https://gatehouse.example.com')
+  }
+  return { smtpUrl: smtpUrl || undefined, from: from.trim(), publicUrl: publicUrl ? publicUrl.replace(/\/+$/, '') : undefined }
 }
 
 /** Where the directory may reach, and how much of an answer it reads. */

@@ -47,6 +47,16 @@ export class ForbiddenError extends ApiError {
   }
 }
 
+/**
+ * 403: the console knows who is asking but will not do it: a state change without the session's CSRF token,
+ * a cross-site request, an action for instance admins only. The Public API never answers it (ForbiddenError).
+ */
+export class NotAllowedError extends ApiError {
+  constructor(message = 'Forbidden: you are not allowed to do this') {
+    super(403, 'forbidden', message)
+  }
+}
+
 export class NotFoundError extends ApiError {
   constructor(what: string, field?: string) {
     super(404, 'not-found', `${what} not found`, field === undefined ? {} : { field })
@@ -87,6 +97,19 @@ export interface RateLimitState {
 export class RateLimitError extends ApiError {
   constructor(state: RateLimitState) {
     super(429, 'RequestError', 'Too many requests', { data: state })
+  }
+}
+
+/**
+ * 429 for guesses at secrets (sign-ins, password-reset requests, links), counted per email and per client
+ * address. The message says when to try again; the console shows it as it is. `Retry-After` goes with it.
+ */
+export class TooManyAttemptsError extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too-many-attempts', message, { data: { retryAfterSeconds } })
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { createAccountsContext } from './accounts/context.js'
 import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
 import { type ServeConfig, storeConfig } from './config.js'
@@ -7,6 +8,7 @@ import { applyAllowList } from './directory/connections.js'
 import type { DirectoryContext } from './directory/context.js'
 import { schedulerFor } from './directory/sync/scheduler.js'
 import { createWorkspace } from './iam/operations/workspaces.js'
+import { createMailer, type Mailer, type MailOptions } from './mail/mailer.js'
 import { Outbound } from './outbound/fetch.js'
 import { RemoteHostPolicy } from './outbound/policy.js'
 import { openStore } from './store/open.js'
@@ -19,12 +21,23 @@ export interface RunningServer {
   store: Store
   /** What the directory runs on (the sync engine, tests). */
   directory: DirectoryContext
+  /** Sends (or, without SMTP, announces) the outbox. */
+  mailer: Mailer
   url: string
   stop(): Promise<void>
 }
 
+/** What tests set that operators do not: the mail worker's timings. */
+export interface ServerInternals {
+  mail?: Partial<MailOptions>
+}
+
 /** Opens the store, seeds the demo workspace on first start, and listens. */
-export async function startServer(config: ServeConfig, print: (line: string) => void = console.log): Promise<RunningServer> {
+export async function startServer(
+  config: ServeConfig,
+  print: (line: string) => void = console.log,
+  internals: ServerInternals = {},
+): Promise<RunningServer> {
   // PostgreSQL replicas never migrate on their own: `gatehouse migrate` does, once, before they start.
   const store = await openStore(storeConfig(config), config.databaseUrl ? 'require-current' : 'auto')
   let directory: DirectoryContext
@@ -39,35 +52,56 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     ...(store.pgPool ? { pgPool: store.pgPool } : {}),
   })
+  const accounts = createAccountsContext({ store, cipher: directory.cipher, publicUrl: config.mail.publicUrl, limiters: limiters.factory })
   const app = await buildApp({
     store,
     directory,
+    accounts,
     rateLimits: new RateLimits(config.rateLimits, limiters.factory),
     adminKey: config.adminKey,
     logLevel: config.logLevel,
     logStream: config.logStream,
   })
+  const mailer = createMailer(
+    { store, cipher: directory.cipher, config: config.mail, log: app.log },
+    { staleMs: config.directory.staleRunMs, ...internals.mail },
+  )
+  accounts.mailQueued = () => mailer.poke()
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  accounts.site.listeningOn(url) // links in mail point here unless --public-url says otherwise
   if (config.demo) await seedDemo(store, url, print)
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
+  mailer.start()
   print(
-    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
+    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}, ${mailRoute(config.mail.smtpUrl)}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
   )
   let stopping: Promise<void> | undefined
   const stop = () => {
     stopping ??= (async () => {
       await app.close() // stops accepting, lets in-flight requests finish
       await schedulerFor(directory).stop() // runs in flight finish, or are recorded as failed
+      await mailer.stop() // a send under way finishes, or is left for the next process to take over
       await limiters.close()
       await directory.outbound.close()
       await store.close()
     })()
     return stopping
   }
-  return { app, store, directory, url, stop }
+  return { app, store, directory, mailer, url, stop }
+}
+
+/** Where mail goes, for the ready line: the SMTP server's host, never the URL (it holds a password). */
+function mailRoute(smtpUrl: string | undefined): string {
+  if (!smtpUrl) return 'mail kept in the outbox'
+  try {
+    const url = new URL(smtpUrl)
+    return `mail via ${url.protocol}//${url.host}`
+  } catch {
+    return 'mail via SMTP'
+  }
 }
 
 /** Loads the credential key, checks it against the store, and builds what the directory runs on. */

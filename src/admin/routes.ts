@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { instanceAdminRoutes } from '../accounts/admin-routes.js'
+import type { AccountsContext } from '../accounts/context.js'
 import { bearerToken, secretsEqual } from '../auth/secrets.js'
 import { createApiKey } from '../directory/api-keys.js'
 import { ApiError, NotFoundError, UnauthorizedError } from '../errors.js'
@@ -9,10 +11,12 @@ import { createToken, createWorkspace, revokeToken } from '../iam/operations/wor
 import { bySubject, toUserV1 } from '../iam/present.js'
 import { data, Email, Id, MAX_BATCH, StatusOutput } from '../iam/schemas/common.js'
 import { UserV1 } from '../iam/schemas/users.js'
+import { listOutbox, readMessage, retryMessage } from '../mail/outbox.js'
+import { OutboxMessage, OutboxMessageWithBody, OutboxStatus } from '../mail/schemas.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
 import type { CursorCodec } from '../wire/cursor.js'
-import { PageQuery, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
+import { PageQuery, PaginationInput, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
 import { faultRoutes } from './fault-routes.js'
 import type { FaultRegistry } from './faults.js'
 
@@ -23,6 +27,8 @@ export interface AdminDeps {
   adminKey: string | undefined
   /** Faults injected into the Public API; `/admin/faults` manages them. */
   faults: FaultRegistry
+  /** Instance admins: `/admin/instance-admins`. */
+  accounts: AccountsContext
 }
 
 const Plan = Type.Union([Type.Literal('business'), Type.Literal('team'), Type.Literal('free')])
@@ -65,6 +71,9 @@ const AddUsersBody = Type.Object(
   { additionalProperties: false },
 )
 
+const OutboxQuery = Type.Object({ pagination: Type.Optional(PaginationInput), status: Type.Optional(OutboxStatus) })
+const MessageParams = Type.Object({ messageId: Id })
+
 async function findWorkspace(q: Queries, ref: string) {
   const workspace = await q.workspaces.findBySlugOrId(ref)
   if (!workspace) throw new NotFoundError(`Workspace ${ref}`, 'workspaceId')
@@ -72,7 +81,7 @@ async function findWorkspace(q: Queries, ref: string) {
 }
 
 /** The operator API: creates workspaces, tokens and members. Same envelopes as the Public API. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey, faults }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey, faults, accounts }) => {
   app.addHook('onRequest', async (req) => {
     if (adminKey === undefined)
       throw new ApiError(404, 'not-found', 'The operator API is disabled: start the server with --admin-key or GATEHOUSE_ADMIN_KEY')
@@ -81,6 +90,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
   })
 
   await app.register(faultRoutes, { store, faults })
+  await app.register(instanceAdminRoutes, { accounts })
 
   app.post('/workspaces', { schema: { body: CreateWorkspaceBody, response: { 201: CreateWorkspaceOutput } } }, async (req, reply) => {
     const created = await store.write((q) => createWorkspace(q, req.body))
@@ -180,6 +190,45 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
         { workspace: req.params.workspaceId },
       )
       return reply.status(201).send({ data: { users } })
+    },
+  )
+
+  // The outbox: what mail waits, went or failed. Lists carry no body; one message does (it holds the link
+  // or code), which is how an operator without --smtp-url hands a person their link.
+  app.get(
+    '/outbox',
+    {
+      schema: { querystring: OutboxQuery, response: { 200: data({ messages: Type.Array(OutboxMessage), pagination: PaginationOutput }) } },
+    },
+    async (req) => {
+      const { status } = req.query
+      const page = await store.read((q) =>
+        paginate(
+          cursors,
+          `admin/outbox:${status ?? 'all'}`,
+          req.query.pagination,
+          (pos, limit) => listOutbox(q, seekOf(pos, limit), status),
+          (m) => [m.id],
+          () => q.outbox.count(status),
+        ),
+      )
+      return { data: { messages: page.items, pagination: page.pagination } }
+    },
+  )
+
+  app.get(
+    '/outbox/:messageId',
+    { schema: { params: MessageParams, response: { 200: data({ message: OutboxMessageWithBody }) } } },
+    async (req) => ({ data: { message: await store.read((q) => readMessage(q, accounts.cipher, req.params.messageId)) } }),
+  )
+
+  app.post(
+    '/outbox/:messageId/retry',
+    { schema: { params: MessageParams, response: { 200: data({ message: OutboxMessage }) } } },
+    async (req) => {
+      const message = await store.write((q) => retryMessage(q, req.params.messageId))
+      accounts.mailQueued()
+      return { data: { message } }
     },
   )
 }

@@ -3,9 +3,11 @@ import { ConfigError } from '../config.js'
 import { ApiError } from '../errors.js'
 import { VERSION } from '../version.js'
 import { groupsCommand, inviteCommand, offboardCommand } from './commands/actions.js'
+import { adminCommand } from './commands/admin.js'
 import { connectCommand, connectionsCommand } from './commands/connect.js'
 import { apiKeyCommand, personCommand, usersCommand } from './commands/directory.js'
 import { migrateCommand } from './commands/migrate.js'
+import { outboxCommand } from './commands/outbox.js'
 import { serveCommand } from './commands/serve.js'
 import { syncCommand } from './commands/sync.js'
 import { tokenCommand } from './commands/token.js'
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   program.addCommand(inviteCommand())
   program.addCommand(groupsCommand())
   program.addCommand(offboardCommand())
+  program.addCommand(outboxCommand())
+  program.addCommand(adminCommand())
   // Every command and sub-command: usage errors exit 2 with one line; no help dump after them. The line may
   // quote an argument: escaped like any other text (terminal.ts).
   const configure = (cmd: Command) => {

@@ -47,13 +47,13 @@ export async function openStore(config: StoreConfig, policy: MigrationPolicy = '
 }
 
 /** Applies every pending migration; returns the names applied. */
-export async function migrateStore(config: StoreConfig): Promise<string[]> {
+export async function migrateStore(config: StoreConfig, options: { upTo?: string } = {}): Promise<string[]> {
   // The same schema as openStore would use: a `schema` option ignored here would migrate another one. No
   // statement timeout unless one is asked for: building an index on a table of millions of rows, or waiting
   // for the lock a running replica holds, takes longer than any request should.
   const handle = openHandle('postgresUrl' in config ? { statementTimeoutMs: 0, ...config } : config)
   try {
-    return await migrate(handle)
+    return await migrate(handle, options.upTo)
   } finally {
     await handle.destroy()
   }
@@ -74,8 +74,10 @@ async function pendingMigrations(handle: DialectHandle): Promise<string[]> {
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name)
 }
 
-async function migrate(handle: DialectHandle): Promise<string[]> {
-  const { error, results } = await (await migrator(handle)).migrateToLatest()
+/** Applies pending migrations: all, or up to and including `upTo` (tests of an upgrade from an older release). */
+async function migrate(handle: DialectHandle, upTo?: string): Promise<string[]> {
+  const m = await migrator(handle)
+  const { error, results } = await (upTo === undefined ? m.migrateToLatest() : m.migrateTo(upTo))
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

@@ -23,6 +23,11 @@ export interface Database {
   dir_sync_runs: DirSyncRunTable
   dir_events: DirEventTable
   dir_idempotency: DirIdempotencyTable
+  accounts: AccountTable
+  account_sessions: AccountSessionTable
+  account_links: AccountLinkTable
+  account_events: AccountEventTable
+  outbox: OutboxTable
 }
 
 export interface MetaTable {
@@ -273,4 +278,76 @@ export interface DirIdempotencyTable {
   /** While in flight: which process runs the action, and when it last said so (null on claims from before 0007). */
   owner: string | null
   heartbeat_at: string | null
+}
+
+/** A person: one per normalised email, linked to that email's user rows in every workspace by `email_key`. */
+export interface AccountTable {
+  id: string
+  email: string
+  email_key: string
+  name: string
+  password_hash: string | null
+  password_changed_at: string | null
+  /** 1: runs this server (manages every workspace as an owner would, reads the outbox). */
+  instance_admin: Generated<number>
+  created_at: string
+  updated_at: string
+}
+
+export interface AccountSessionTable {
+  id: string
+  secret_hash: string
+  account_id: string
+  created_at: string
+  last_seen_at: string
+  /** Absolute end; the idle end is `last_seen_at` plus the idle timeout. */
+  expires_at: string
+  revoked_at: string | null
+  ip: string | null
+  user_agent: string | null
+}
+
+export type LinkPurpose = 'set_password' | 'reset_password' | 'sign_in'
+
+/** A single-use link sent by email; only the hash of its secret is kept. */
+export interface AccountLinkTable {
+  id: string
+  secret_hash: string
+  account_id: string
+  purpose: LinkPurpose
+  created_at: string
+  expires_at: string
+  used_at: string | null
+}
+
+/** The per-account security log: sign-ins, failures, password and session changes. */
+export interface AccountEventTable {
+  id: string
+  account_id: string
+  type: string
+  ip: string | null
+  user_agent: string | null
+  /** JSON object, or null. */
+  detail: string | null
+  created_at: string
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed'
+
+export interface OutboxTable {
+  id: string
+  to_address: string
+  /** What the message is about (`password_reset`, `invitation`, …): what the log line names. */
+  kind: string
+  subject: string
+  body_sealed: string
+  status: OutboxStatus
+  attempts: Generated<number>
+  next_attempt_at: string
+  last_error: string | null
+  /** The process sending it, and when it last said so (a claim by a dead process is taken over). */
+  owner: string | null
+  heartbeat_at: string | null
+  created_at: string
+  sent_at: string | null
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { LogStream } from '../../src/app.js'
 import { resolveServeConfig } from '../../src/config.js'
+import type { MailOptions } from '../../src/mail/mailer.js'
 import { type RunningServer, startServer } from '../../src/server.js'
 import { migrateStore } from '../../src/store/open.js'
 import { createTestSchema, testStore } from './postgres.js'
@@ -59,6 +60,8 @@ export class HttpClient {
 export interface Gatehouse {
   url: string
   dbFile: string
+  /** The PostgreSQL schema's URL when the server runs on PostgreSQL (a second server or the CLI may share it). */
+  databaseUrl: string | undefined
   server: RunningServer
   admin: HttpClient
   /** Creates a workspace through the operator API; each call gets a unique slug. */
@@ -88,6 +91,12 @@ export interface StartOptions {
   logStream?: LogStream
   /** Hosts remotes may be on (default: 127.0.0.1, where these tests' remotes are). */
   allowRemoteHosts?: string[]
+  /** The address people reach the server at (links in mail, Secure cookies when https); default: where it listens. */
+  publicUrl?: string
+  /** Send mail through this SMTP server (default: none, mail stays in the outbox). */
+  smtpUrl?: string
+  /** The mail worker's timings (polls, retries), so tests need not wait minutes. */
+  mail?: Partial<MailOptions>
 }
 
 /** Starts the real server in this process on a free port with a temporary SQLite file. */
@@ -113,6 +122,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       demo: false,
       syncScheduler: options.syncScheduler ?? false,
       allowRemoteHost: options.allowRemoteHosts ?? ['127.0.0.1'],
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
     },
     {},
   )
@@ -120,11 +131,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
   if (options.rateLimitWindowSeconds !== undefined) config.rateLimits.windowSeconds = options.rateLimitWindowSeconds
   if (options.logStream) config.logStream = options.logStream
   if (pgSchema) await migrateStore({ postgresUrl: pgSchema.url })
-  const server = await startServer(config, () => {})
+  const server = await startServer(config, () => {}, options.mail ? { mail: options.mail } : {})
   const admin = new HttpClient(server.url, ADMIN_KEY)
   return {
     url: server.url,
     dbFile,
+    databaseUrl: pgSchema?.url,
     server,
     admin,
     async workspace({ plan = 'business', name } = {}) {

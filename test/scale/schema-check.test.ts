@@ -85,8 +85,8 @@ describe('gatehouse migrate on a busy database', () => {
     const schema = await createTestSchema()
     const locker = new pg.Client({ connectionString: schema.url })
     try {
-      // A database one release behind: everything but the last migration applied.
-      await migrateStore({ postgresUrl: schema.url })
+      // A database of the release before 0008: 0007 applied, rate_limits still logged.
+      await migrateStore({ postgresUrl: schema.url }, { upTo: '0008-unlogged-rate-limits' })
       await locker.connect()
       await locker.query(`delete from kysely_migration where name = '0008-unlogged-rate-limits'`)
       await locker.query('alter table rate_limits set logged')
@@ -102,7 +102,7 @@ describe('gatehouse migrate on a busy database', () => {
       expect(migrate.exitCode, out).toBeNull() // still waiting, not cut off
       await locker.query('rollback')
       expect(await exited, out).toBe(0)
-      expect(out).toBe('Applied: 0008-unlogged-rate-limits\n')
+      expect(out).toMatch(/^Applied: 0008-unlogged-rate-limits\b/)
       expect(await rateLimitsPersistence(locker)).toBe('u')
     } finally {
       await locker.end()

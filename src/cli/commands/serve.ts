@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { resolveServeConfig, type ServeFlags } from '../../config.js'
+import { DEFAULT_MAIL_FROM, resolveServeConfig, type ServeFlags } from '../../config.js'
 import { allowRemoteHostOption, usage } from '../program.js'
 
 export function serveCommand(): Command {
@@ -48,6 +48,15 @@ export function serveCommand(): Command {
     .option(
       '--remote-body-limit <megabytes>',
       'the most of one remote answer read (a list page, a proxied answer); beyond it, 502 (env GATEHOUSE_REMOTE_BODY_LIMIT; default 10)',
+    )
+    .option(
+      '--smtp-url <url>',
+      'send mail through this SMTP server: smtp://user:pass@host:587 (env GATEHOUSE_SMTP_URL; unset: mail waits in the outbox)',
+    )
+    .option('--mail-from <address>', `the From of every message (env GATEHOUSE_MAIL_FROM; default "${DEFAULT_MAIL_FROM}")`)
+    .option(
+      '--public-url <url>',
+      'the address people reach this server at, for links in mail (env GATEHOUSE_PUBLIC_URL; default: where it listens)',
     )
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
     .action(async (flags: ServeFlags, command: Command) => {

@@ -7,6 +7,7 @@ import { syncWatermarkMigration } from './0005-sync-watermark.js'
 import { oneRunningSyncMigration } from './0006-one-running-sync.js'
 import { idempotencyLivenessMigration } from './0007-idempotency-liveness.js'
 import { unloggedRateLimitsMigration } from './0008-unlogged-rate-limits.js'
+import { accountsMigration } from './0009-accounts.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -21,6 +22,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0006-one-running-sync': oneRunningSyncMigration,
     '0007-idempotency-liveness': idempotencyLivenessMigration,
     '0008-unlogged-rate-limits': unloggedRateLimitsMigration(dialect),
+    '0009-accounts': accountsMigration(dialect),
   }
   return { getMigrations: async () => migrations }
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
+import { accountQueries } from './accounts.js'
 import { auditQueries } from './audit.js'
 import { apiKeyQueries, connectionQueries } from './connections.js'
 import { dirActionQueries } from './dir-actions.js'
@@ -9,6 +10,7 @@ import { groupQueries } from './groups.js'
 import { labelQueries } from './labels.js'
 import { inviteQueries, userQueries } from './members.js'
 import { metaQueries } from './meta.js'
+import { outboxQueries } from './outbox.js'
 import { permissionQueries } from './permissions.js'
 import { tokenQueries, workspaceQueries } from './workspaces.js'
 
@@ -28,6 +30,8 @@ export function createQueries(db: Kysely<Database>) {
     dirSync: dirSyncQueries(db),
     dirActions: dirActionQueries(db),
     meta: metaQueries(db),
+    outbox: outboxQueries(db),
+    accounts: accountQueries(db),
   }
 }
 

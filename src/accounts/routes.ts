@@ -1,0 +1,217 @@
+import cookie from '@fastify/cookie'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.js'
+import { StatusOutput } from '../iam/schemas/common.js'
+import type { CursorCodec } from '../wire/cursor.js'
+import { PageQuery, paginate } from '../wire/pagination.js'
+import type { AccountsContext } from './context.js'
+import { refuseCrossSite } from './csrf.js'
+import { recordEvent } from './events.js'
+import { requireSession } from './guard.js'
+import { sessionView, toEventEntry, toSessionEntry } from './present.js'
+import { inspectLink, redeemLink, requestPasswordReset } from './recovery.js'
+import {
+  AcceptedOutput,
+  ChangePasswordBody,
+  LinkOutput,
+  LinkParams,
+  PasswordResetBody,
+  RedeemLinkBody,
+  RevokeAllQuery,
+  RevokedOutput,
+  SecurityLogOutput,
+  SessionOutput,
+  SessionParams,
+  SessionsOutput,
+  SignInBody,
+} from './schemas.js'
+import { clearSessionCookie, clientOf, idleSince, MAX_LISTED_SESSIONS, SESSION_COOKIE, setSessionCookie } from './sessions.js'
+import { changePassword, signIn } from './sign-in.js'
+
+export interface ConsoleDeps {
+  accounts: AccountsContext
+  cursors: CursorCodec
+}
+
+const tags = ['console']
+/** Routes that work signed out. */
+const open = { tags, security: [] }
+/** Routes that need the session cookie (and, for changes, X-CSRF-Token). */
+const session = { tags, security: [{ session: [] }] }
+
+/** The console's JSON API, under /console/api: signing in, sessions, passwords, links. */
+export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { accounts, cursors }) => {
+  await app.register(cookie)
+  app.addHook('onRequest', async (req) => refuseCrossSite(req, accounts.site))
+  app.addHook('onError', async (_req, reply, error) => {
+    if (error instanceof TooManyAttemptsError) reply.header('retry-after', String(error.retryAfterSeconds))
+  })
+  // Answers about a person are never kept by a shared cache, nor shown again by the back button after signing out.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('cache-control', 'no-store')
+  })
+  await app.register(signedOutRoutes, { accounts, cursors })
+  await app.register(signedInRoutes, { accounts, cursors })
+}
+
+const signedOutRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { accounts }) => {
+  const signInDoc =
+    'Signs in: sets the HttpOnly `gatehouse_session` cookie (a new session, 7 days at most, ended by 24 idle hours) and answers what GET /console/api/session does. JSON bodies only. A wrong email or password is one 401 for all; failures are counted per email and per address (429).'
+  app.post(
+    '/session',
+    { schema: { ...open, description: signInDoc, body: SignInBody, response: { 200: SessionOutput } } },
+    async (req, reply) => {
+      const started = await signIn(accounts, { ...req.body, previousSecret: req.cookies[SESSION_COOKIE] }, clientOf(req))
+      setSessionCookie(reply, accounts.site, started.secret)
+      return { data: started.view }
+    },
+  )
+
+  const resetDoc =
+    'Forgot your password: mails a reset link (1 hour) to an account, or a set-password link (7 days) to a workspace member without a password yet. The answer is the same 202 for every email, known or not.'
+  app.post(
+    '/password-resets',
+    { schema: { ...open, description: resetDoc, body: PasswordResetBody, response: { 202: AcceptedOutput } } },
+    async (req, reply) => {
+      await requestPasswordReset(accounts, req.body.email, clientOf(req))
+      return reply.status(202).send({ data: { status: 'ACCEPTED' as const } })
+    },
+  )
+
+  // Mail carries links as `<public URL>/console/link/<token>`: the console's page reads the token from its path
+  // and asks these two routes about it.
+  const linkDoc =
+    'What a mailed link (`<public URL>/console/link/<token>`) is for, for whom, and whether it still works (`valid`, `expired`, `used`).'
+  app.get(
+    '/links/:token',
+    { schema: { ...open, description: linkDoc, params: LinkParams, response: { 200: LinkOutput } } },
+    async (req) => ({
+      data: { link: await inspectLink(accounts, req.params.token, clientOf(req)) },
+    }),
+  )
+
+  app.post(
+    '/links/:token/password',
+    {
+      schema: {
+        ...open,
+        description:
+          'Uses a set-password or reset link once: sets the password (and the name, if given), ends every other session and link, and signs in.',
+        params: LinkParams,
+        body: RedeemLinkBody,
+        response: { 200: SessionOutput },
+      },
+    },
+    async (req, reply) => {
+      const started = await redeemLink(
+        accounts,
+        req.params.token,
+        { ...req.body, previousSecret: req.cookies[SESSION_COOKIE] },
+        clientOf(req),
+      )
+      setSessionCookie(reply, accounts.site, started.secret)
+      return { data: started.view }
+    },
+  )
+}
+
+const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { accounts, cursors }) => {
+  requireSession(app, accounts)
+  const { store, site } = accounts
+
+  app.get('/session', { schema: { ...session, response: { 200: SessionOutput } } }, async (req) => {
+    const who = req.signedIn
+    return {
+      data: await store.read((q) =>
+        sessionView(q, accounts.csrf, who, { id: who.sessionId, createdAt: who.sessionCreatedAt, expiresAt: who.expiresAt }),
+      ),
+    }
+  })
+
+  app.delete('/session', { schema: { ...session, response: { 200: StatusOutput } } }, async (req, reply) => {
+    const who = req.signedIn
+    await store.write(async (q) => {
+      const at = new Date().toISOString()
+      await q.accounts.revokeSession(who.accountId, who.sessionId, at)
+      await recordEvent(q, who.accountId, 'sign_out', clientOf(req), at, { sessionId: who.sessionId })
+    })
+    clearSessionCookie(reply, site)
+    return { data: { status: 'SUCCESS' as const } }
+  })
+
+  app.get('/account/sessions', { schema: { ...session, response: { 200: SessionsOutput } } }, async (req) => {
+    const who = req.signedIn
+    const now = new Date()
+    const rows = await store.read((q) => q.accounts.liveSessions(who.accountId, now.toISOString(), idleSince(now), MAX_LISTED_SESSIONS))
+    return { data: { sessions: rows.map((row) => toSessionEntry(row, who.sessionId)) } }
+  })
+
+  app.delete(
+    '/account/sessions/:sessionId',
+    { schema: { ...session, params: SessionParams, response: { 200: StatusOutput } } },
+    async (req, reply) => {
+      const who = req.signedIn
+      const { sessionId } = req.params
+      await store.write(async (q) => {
+        const at = new Date().toISOString()
+        if (!(await q.accounts.revokeSession(who.accountId, sessionId, at))) throw new NotFoundError(`Session ${sessionId}`, 'sessionId')
+        await recordEvent(q, who.accountId, 'session_revoked', clientOf(req), at, { sessionId })
+      })
+      if (sessionId === who.sessionId) clearSessionCookie(reply, site)
+      return { data: { status: 'SUCCESS' as const } }
+    },
+  )
+
+  app.post(
+    '/account/sessions/revoke-all',
+    { schema: { ...session, querystring: RevokeAllQuery, response: { 200: RevokedOutput } } },
+    async (req, reply) => {
+      const who = req.signedIn
+      const keepCurrent = req.query.keepCurrent === true
+      const endedSessions = await store.write(async (q) => {
+        const at = new Date().toISOString()
+        const ended = await q.accounts.revokeSessions(who.accountId, at, keepCurrent ? who.sessionId : undefined)
+        await recordEvent(q, who.accountId, 'sign_out', clientOf(req), at, {
+          everywhere: true,
+          keptCurrent: keepCurrent,
+          endedSessions: ended,
+        })
+        return ended
+      })
+      if (!keepCurrent) clearSessionCookie(reply, site)
+      return { data: { endedSessions } }
+    },
+  )
+
+  app.put('/account/password', { schema: { ...session, body: ChangePasswordBody, response: { 200: RevokedOutput } } }, async (req) => ({
+    data: await changePassword(accounts, req.signedIn, req.body, clientOf(req)),
+  }))
+
+  app.get(
+    '/account/security-log',
+    { schema: { ...session, querystring: PageQuery, response: { 200: SecurityLogOutput } } },
+    async (req) => {
+      const who = req.signedIn
+      const page = await store.read((q) =>
+        paginate(
+          cursors,
+          'console/security-log',
+          req.query.pagination,
+          (pos, limit) => q.accounts.events(who.accountId, { direction: pos.direction, key: eventKey(pos.key), limit }),
+          (e) => [e.created_at, e.id],
+          undefined,
+        ),
+      )
+      return { data: { events: page.items.map(toEventEntry), pagination: page.pagination } }
+    },
+  )
+}
+
+/** A security-log cursor holds (created_at, id); the codec has checked it is ours and for this list. */
+function eventKey(key: string[] | null): [string, string] | null {
+  if (key === null) return null
+  const [at, id] = key
+  if (at === undefined || id === undefined)
+    throw new ValidationError('pagination.cursor is not a cursor this list issued', 'pagination.cursor')
+  return [at, id]
+}

@@ -1,0 +1,87 @@
+import { Type } from '@sinclair/typebox'
+import { data, Email, Id } from '../iam/schemas/common.js'
+import { PaginationOutput } from '../wire/pagination.js'
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js'
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
+
+/** A password as typed; the policy (length, common passwords, not the email) is checked in code for clear messages. */
+const Password = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH })
+const NewPassword = Type.String({
+  minLength: 1,
+  maxLength: MAX_PASSWORD_LENGTH,
+  description: `At least ${MIN_PASSWORD_LENGTH} characters, not a common password, not the email address`,
+})
+
+export const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false })
+
+export const SessionOutput = data({
+  account: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), instanceAdmin: Type.Boolean() }),
+  /** The workspaces the person is a member of (a `users` row with their email). */
+  workspaces: Type.Array(Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), userId: Type.String() })),
+  session: Type.Object({ id: Type.String(), createdAt: Type.String(), expiresAt: Type.String() }),
+  csrfToken: Type.String({ description: 'Send it as X-CSRF-Token with every change made with this session' }),
+})
+
+const SessionEntry = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean(),
+  createdAt: Type.String(),
+  lastSeenAt: Type.String(),
+  expiresAt: Type.String({ description: 'The absolute end, or the idle end if that comes first' }),
+  ip: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+})
+export const SessionsOutput = data({ sessions: Type.Array(SessionEntry) })
+export const SessionParams = Type.Object({ sessionId: Id })
+export const RevokeAllQuery = Type.Object(
+  { keepCurrent: Type.Optional(Type.Boolean({ description: 'true: end every session but this one' })) },
+  { additionalProperties: false },
+)
+export const RevokedOutput = data({ endedSessions: Type.Integer() })
+
+export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: NewPassword }, { additionalProperties: false })
+
+const EventEntry = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  createdAt: Type.String(),
+  ip: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+})
+export const SecurityLogOutput = data({ events: Type.Array(EventEntry), pagination: PaginationOutput })
+
+export const PasswordResetBody = Type.Object({ email: Email }, { additionalProperties: false })
+export const AcceptedOutput = data({ status: Type.Literal('ACCEPTED') })
+
+export const LinkParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 255 }) })
+export const LinkOutput = data({
+  link: Type.Object({
+    purpose: Type.String({ description: 'set_password or reset_password' }),
+    email: Type.String(),
+    name: Type.String(),
+    status: Type.Union([Type.Literal('valid'), Type.Literal('expired'), Type.Literal('used')]),
+    expiresAt: Type.String(),
+  }),
+})
+export const RedeemLinkBody = Type.Object(
+  { password: NewPassword, name: Type.Optional(Type.String({ maxLength: 255 })) },
+  { additionalProperties: false },
+)
+
+export const InstanceAdmin = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  hasPassword: Type.Boolean(),
+  createdAt: Type.String(),
+})
+export const AddInstanceAdminBody = Type.Object({ email: Email }, { additionalProperties: false })
+export const InstanceAdminParams = Type.Object({ email: Email })
+export const InstanceAdminAdded = data({
+  instanceAdmin: InstanceAdmin,
+  /** A set-password link was queued (the account had no password yet): `messageId` is its outbox message. */
+  linkQueued: Type.Boolean(),
+  messageId: Nullable(Type.String()),
+})
