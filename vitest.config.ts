@@ -24,6 +24,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // test/console (the console in Chromium against `gatehouse serve` with its demo, on a SQLite file) runs here only.
         test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/scale/**'], env: { GATEHOUSE_TEST_STORE: 'sqlite' } },
       },
       // test/scale: several replicas on one PostgreSQL, and a database restart: PostgreSQL only.

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
@@ -6,9 +7,10 @@ import { consoleRoutes } from './accounts/routes.js'
 import { FaultRegistry, injectFaults } from './admin/faults.js'
 import { adminRoutes } from './admin/routes.js'
 import { requireWorkspaceToken } from './auth/authenticate.js'
+import { consolePages, defaultConsoleDir, sendBrowsersToConsole } from './console-site/pages.js'
 import type { DirectoryContext } from './directory/context.js'
 import { directoryRoutes } from './directory/routes/index.js'
-import { BadRequestError, UnavailableError } from './errors.js'
+import { BadRequestError, PayloadTooLargeError, UnavailableError } from './errors.js'
 import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
@@ -52,6 +54,8 @@ export interface AppDeps {
   logLevel: string
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream | undefined
+  /** The built console's folder (default: dist/console); tests point it elsewhere. */
+  consoleDir?: string | undefined
 }
 
 /** A destination for log lines, one JSON object per `write`. */
@@ -77,6 +81,34 @@ function logRequest(req: FastifyRequest) {
   }
 }
 
+function carriesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+}
+
+/**
+ * Fastify reads no body of a GET or HEAD, but one may come anyway. Read and dropped first, it is no longer
+ * arriving when the answer is sent: a connection closed with unread bytes is reset, and the reset would lose
+ * whatever part of a long answer (/openapi.json) the client had not read yet. Beyond the body limit, the
+ * 413 every other method gets. A body that breaks off is the usual request without one.
+ */
+async function discardBody(req: IncomingMessage, limit: number): Promise<void> {
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new PayloadTooLargeError(limit)
+  const fits = await new Promise<boolean>((resolve) => {
+    let received = 0
+    const onData = (chunk: Buffer) => {
+      received += chunk.length
+      if (received > limit) done(false)
+    }
+    const done = (ended: boolean) => {
+      req.off('data', onData)
+      resolve(ended)
+    }
+    req.on('data', onData)
+    for (const event of ['end', 'close', 'error', 'aborted']) req.once(event, () => done(true))
+  })
+  if (!fits) throw new PayloadTooLargeError(limit)
+}
+
 export async function buildApp({
   store,
   directory,
@@ -85,6 +117,7 @@ export async function buildApp({
   accounts,
   logLevel,
   logStream,
+  consoleDir,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
@@ -134,6 +167,10 @@ export async function buildApp({
     if (req.raw.httpVersion === '1.1' && req.headers.host === undefined)
       throw new BadRequestError('An HTTP/1.1 request needs a Host header')
   })
+  app.addHook('onRequest', async (req) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && carriesBody(req.raw)) await discardBody(req.raw, BODY_LIMIT_BYTES)
+  })
+  sendBrowsersToConsole(app)
 
   // Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in
   // flight stays open after its answer until the client drops it (72 s): close() and a SIGTERM would hang.
@@ -195,6 +232,7 @@ export async function buildApp({
   })
   await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults, accounts })
   await app.register(consoleRoutes, { prefix: '/console/api', accounts, cursors })
+  await app.register(consolePages, { dir: consoleDir ?? defaultConsoleDir() })
   await app.register(directoryRoutes, { prefix: '/directory', ...directory })
   return app
 }

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { createAccountsContext } from './accounts/context.js'
+import type { PublicSite } from './accounts/site.js'
 import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
 import { type ServeConfig, storeConfig } from './config.js'
+import { seedDemoWorkspace } from './demo.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
 import { applyAllowList } from './directory/connections.js'
 import type { DirectoryContext } from './directory/context.js'
 import { schedulerFor } from './directory/sync/scheduler.js'
-import { createWorkspace } from './iam/operations/workspaces.js'
 import { createMailer, type Mailer, type MailOptions } from './mail/mailer.js'
 import { Outbound } from './outbound/fetch.js'
 import { RemoteHostPolicy } from './outbound/policy.js'
@@ -27,9 +28,10 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-/** What tests set that operators do not: the mail worker's timings. */
+/** What tests set that operators do not: the mail worker's timings, the built console's folder. */
 export interface ServerInternals {
   mail?: Partial<MailOptions>
+  consoleDir?: string
 }
 
 /** Opens the store, seeds the demo workspace on first start, and listens. */
@@ -61,6 +63,7 @@ export async function startServer(
     adminKey: config.adminKey,
     logLevel: config.logLevel,
     logStream: config.logStream,
+    consoleDir: internals.consoleDir,
   })
   const mailer = createMailer(
     { store, cipher: directory.cipher, config: config.mail, log: app.log },
@@ -72,7 +75,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   accounts.site.listeningOn(url) // links in mail point here unless --public-url says otherwise
-  if (config.demo) await seedDemo(store, url, print)
+  if (config.demo) await seedDemo(store, accounts.site, url, print)
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
   mailer.start()
   print(
@@ -120,11 +123,9 @@ export async function openDirectory(
   return { store, cipher, budgets: new BudgetRegistry(), outbound, config: config.directory }
 }
 
-async function seedDemo(store: Store, url: string, print: (line: string) => void): Promise<void> {
-  const created = await store.write(async (q) => {
-    if ((await q.workspaces.count()) > 0) return undefined
-    return createWorkspace(q, { name: 'Demo Workspace', slug: 'demo', ownerEmail: 'owner@demo.example', ownerName: 'Demo Owner' })
-  })
+/** On a first start, the demo workspace; prints its token and a sign-in link once (never logged; the store keeps their hashes). */
+async function seedDemo(store: Store, site: PublicSite, url: string, print: (line: string) => void): Promise<void> {
+  const created = await store.write((q) => seedDemoWorkspace(q, new Date()))
   if (!created) return
   print(
     [
@@ -141,6 +142,8 @@ async function seedDemo(store: Store, url: string, print: (line: string) => void
       `  const api = configureApis('${created.token}')`,
       `  api.iamUsers.basePath = '${url}'`,
       '  unwrap(api.iamUsers.listUsers({ count: 10 })).then((d) => console.log(d.users))',
+      '',
+      `Sign in to the console (once, within 24 hours): ${site.linkUrl(created.signInSecret)}`,
       '',
     ].join('\n'),
   )

@@ -38,17 +38,7 @@ export async function issueLink(
   purpose: 'set_password' | 'reset_password',
   now: Date,
 ) {
-  const secret = randomBase62(43)
-  const link: LinkRow = {
-    id: newId(),
-    secret_hash: hashSecret(secret),
-    account_id: account.id,
-    purpose,
-    created_at: now.toISOString(),
-    expires_at: new Date(now.getTime() + LINK_LIFETIME_MS[purpose]).toISOString(),
-    used_at: null,
-  }
-  await q.accounts.insertLink(link)
+  const { link, secret } = await createLink(q, account, purpose, now, LINK_LIFETIME_MS[purpose])
   const mail = { to: account.email, name: account.name, url: mailer.site.linkUrl(secret), validFor: LIFETIME_IN_WORDS[purpose] }
   const messageId = await queueMail(
     q,
@@ -57,6 +47,29 @@ export async function issueLink(
     now,
   )
   return { link, messageId }
+}
+
+/**
+ * A sign-in link, in the caller's transaction, with no mail: the caller hands the secret over itself (the demo
+ * prints it once). The store keeps only its SHA-256.
+ */
+export function issueSignInLink(q: Queries, account: AccountRow, now: Date, lifetimeMs = LINK_LIFETIME_MS.sign_in) {
+  return createLink(q, account, 'sign_in', now, lifetimeMs)
+}
+
+async function createLink(q: Queries, account: AccountRow, purpose: LinkPurpose, now: Date, lifetimeMs: number) {
+  const secret = randomBase62(43)
+  const link: LinkRow = {
+    id: newId(),
+    secret_hash: hashSecret(secret),
+    account_id: account.id,
+    purpose,
+    created_at: now.toISOString(),
+    expires_at: new Date(now.getTime() + lifetimeMs).toISOString(),
+    used_at: null,
+  }
+  await q.accounts.insertLink(link)
+  return { link, secret }
 }
 
 export function linkStatus(link: Pick<LinkRow, 'used_at' | 'expires_at'>, now: Date): LinkStatus {

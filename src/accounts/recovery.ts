@@ -1,6 +1,7 @@
 import { hashSecret } from '../auth/secrets.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import { emailKey } from '../iam/operations/members.js'
+import type { Queries } from '../store/queries/index.js'
 import { accountForEmail } from './accounts.js'
 import type { AccountsContext } from './context.js'
 import { type Client, recordEvent } from './events.js'
@@ -45,31 +46,74 @@ export async function redeemLink(
   input: { password: string; name?: string | undefined; previousSecret: string | undefined },
   client: Client,
 ): Promise<StartedSession> {
-  const link = await findLink(ctx, secret, client)
-  if (link.purpose === 'sign_in') throw new ConflictError('This link signs in; it cannot set a password')
-  const status = linkStatus(link, new Date())
-  if (status !== 'valid') throw new ConflictError(linkProblem(status), { data: { status } })
+  const link = await usableLink(ctx, secret, client, 'password')
   await checkPasswordPolicy(input.password, link.email, 'password')
   const hash = await hashPassword(input.password)
   return ctx.store.write(async (q) => {
     const now = new Date()
     const at = now.toISOString()
-    if (!(await q.accounts.useLink(link.id, at))) {
-      // Another request used it a moment ago, or it expired in the meantime.
-      const status = linkStatus(link, now) === 'expired' ? 'expired' : 'used'
-      throw new ConflictError(linkProblem(status), { data: { status } })
-    }
+    await useOnce(q, link, now)
     const name = input.name?.trim()
     await q.accounts.update(link.account_id, { password_hash: hash, password_changed_at: at, ...(name ? { name } : {}) }, at)
     await q.accounts.retireLinks(link.account_id, at)
     const endedSessions = await q.accounts.revokeSessions(link.account_id, at)
     await recordEvent(q, link.account_id, 'link_used', client, at, { purpose: link.purpose })
     await recordEvent(q, link.account_id, 'password_changed', client, at, { via: link.purpose, endedSessions })
-    const account = await q.accounts.find(link.account_id)
-    if (!account) throw new NotFoundError('Link')
-    if (input.previousSecret !== undefined) await q.accounts.revokeSessionByHash(hashSecret(input.previousSecret), at)
-    return openSession(q, ctx, account, client, now, { via: 'link' })
+    return signInAfterLink(q, ctx, link, input.previousSecret, client, now)
   })
+}
+
+/**
+ * Uses a sign-in link (the demo prints one): signs in as POST /console/api/session does, once. The password,
+ * other sessions and other links stay as they are.
+ */
+export async function signInWithLink(
+  ctx: AccountsContext,
+  secret: string,
+  input: { previousSecret: string | undefined },
+  client: Client,
+): Promise<StartedSession> {
+  const link = await usableLink(ctx, secret, client, 'session')
+  return ctx.store.write(async (q) => {
+    const now = new Date()
+    await useOnce(q, link, now)
+    await recordEvent(q, link.account_id, 'link_used', client, now.toISOString(), { purpose: link.purpose })
+    return signInAfterLink(q, ctx, link, input.previousSecret, client, now)
+  })
+}
+
+type FoundLink = Awaited<ReturnType<typeof findLink>>
+
+/** The link, if it is for this use and still valid (409 otherwise, with its status). */
+async function usableLink(ctx: AccountsContext, secret: string, client: Client, use: 'password' | 'session'): Promise<FoundLink> {
+  const link = await findLink(ctx, secret, client)
+  if (use === 'password' && link.purpose === 'sign_in') throw new ConflictError('This link signs in; it cannot set a password')
+  if (use === 'session' && link.purpose !== 'sign_in') throw new ConflictError('This link sets a password; choose one with it to sign in')
+  const status = linkStatus(link, new Date())
+  if (status !== 'valid') throw new ConflictError(linkProblem(status), { data: { status } })
+  return link
+}
+
+/** Marks the link used in the transaction; 409 when another request used it a moment ago, or it expired meanwhile. */
+async function useOnce(q: Queries, link: FoundLink, now: Date): Promise<void> {
+  if (await q.accounts.useLink(link.id, now.toISOString())) return
+  const status = linkStatus(link, now) === 'expired' ? 'expired' : 'used'
+  throw new ConflictError(linkProblem(status), { data: { status } })
+}
+
+/** The new session a used link opens; the browser's earlier session, if any, ends. */
+async function signInAfterLink(
+  q: Queries,
+  ctx: AccountsContext,
+  link: FoundLink,
+  previousSecret: string | undefined,
+  client: Client,
+  now: Date,
+): Promise<StartedSession> {
+  const account = await q.accounts.find(link.account_id)
+  if (!account) throw new NotFoundError('Link')
+  if (previousSecret !== undefined) await q.accounts.revokeSessionByHash(hashSecret(previousSecret), now.toISOString())
+  return openSession(q, ctx, account, client, now, { via: link.purpose === 'sign_in' ? 'sign_in_link' : 'link' })
 }
 
 /** The link with this secret; unknown secrets spend from the address's budget (404, then 429). */

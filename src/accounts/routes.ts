@@ -9,7 +9,7 @@ import { refuseCrossSite } from './csrf.js'
 import { recordEvent } from './events.js'
 import { requireSession } from './guard.js'
 import { sessionView, toEventEntry, toSessionEntry } from './present.js'
-import { inspectLink, redeemLink, requestPasswordReset } from './recovery.js'
+import { inspectLink, redeemLink, requestPasswordReset, signInWithLink } from './recovery.js'
 import {
   AcceptedOutput,
   ChangePasswordBody,
@@ -23,21 +23,21 @@ import {
   SessionOutput,
   SessionParams,
   SessionsOutput,
+  SIGNED_IN_ROUTE,
+  SIGNED_OUT_ROUTE,
   SignInBody,
 } from './schemas.js'
 import { clearSessionCookie, clientOf, idleSince, MAX_LISTED_SESSIONS, SESSION_COOKIE, setSessionCookie } from './sessions.js'
 import { changePassword, signIn } from './sign-in.js'
+import { workspaceRoutes } from './workspace-routes.js'
 
 export interface ConsoleDeps {
   accounts: AccountsContext
   cursors: CursorCodec
 }
 
-const tags = ['console']
-/** Routes that work signed out. */
-const open = { tags, security: [] }
-/** Routes that need the session cookie (and, for changes, X-CSRF-Token). */
-const session = { tags, security: [{ session: [] }] }
+const open = SIGNED_OUT_ROUTE
+const session = SIGNED_IN_ROUTE
 
 /** The console's JSON API, under /console/api: signing in, sessions, passwords, links. */
 export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { accounts, cursors }) => {
@@ -109,6 +109,24 @@ const signedOutRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { ac
         { ...req.body, previousSecret: req.cookies[SESSION_COOKIE] },
         clientOf(req),
       )
+      setSessionCookie(reply, accounts.site, started.secret)
+      return { data: started.view }
+    },
+  )
+
+  app.post(
+    '/links/:token/session',
+    {
+      schema: {
+        ...open,
+        description:
+          'Uses a sign-in link (the demo prints one) once: signs in as POST /console/api/session does. 409 when it was used, has expired, or is a set-password or reset link.',
+        params: LinkParams,
+        response: { 200: SessionOutput },
+      },
+    },
+    async (req, reply) => {
+      const started = await signInWithLink(accounts, req.params.token, { previousSecret: req.cookies[SESSION_COOKIE] }, clientOf(req))
       setSessionCookie(reply, accounts.site, started.secret)
       return { data: started.view }
     },
@@ -205,6 +223,8 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
       return { data: { events: page.items.map(toEventEntry), pagination: page.pagination } }
     },
   )
+
+  await app.register(workspaceRoutes, { accounts, cursors })
 }
 
 /** A security-log cursor holds (created_at, id); the codec has checked it is ours and for this list. */

@@ -1,7 +1,14 @@
 import { Type } from '@sinclair/typebox'
-import { data, Email, Id } from '../iam/schemas/common.js'
+import { data, Email, Id, PermissionV1 } from '../iam/schemas/common.js'
+import { MinimalUserGroupV1 } from '../iam/schemas/users.js'
 import { PaginationOutput } from '../wire/pagination.js'
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js'
+
+const tags = ['console']
+/** OpenAPI of routes that work signed out. */
+export const SIGNED_OUT_ROUTE = { tags, security: [] }
+/** OpenAPI of routes that need the session cookie (and, for changes, X-CSRF-Token). */
+export const SIGNED_IN_ROUTE = { tags, security: [{ session: [] }] }
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -58,7 +65,7 @@ export const AcceptedOutput = data({ status: Type.Literal('ACCEPTED') })
 export const LinkParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 255 }) })
 export const LinkOutput = data({
   link: Type.Object({
-    purpose: Type.String({ description: 'set_password or reset_password' }),
+    purpose: Type.String({ description: 'set_password or reset_password (POST …/password), or sign_in (POST …/session)' }),
     email: Type.String(),
     name: Type.String(),
     status: Type.Union([Type.Literal('valid'), Type.Literal('expired'), Type.Literal('used')]),
@@ -85,3 +92,38 @@ export const InstanceAdminAdded = data({
   linkQueued: Type.Boolean(),
   messageId: Nullable(Type.String()),
 })
+
+export const WorkspaceParams = Type.Object({ workspaceId: Id })
+
+const ConsoleWorkspace = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), plan: Type.String() })
+
+export const WorkspaceAccessOutput = data({
+  workspace: ConsoleWorkspace,
+  owner: Type.Boolean({
+    description: 'Holds Workspace Owner here (directly or through a group), or is an instance admin: may manage access',
+  }),
+  permissions: Type.Array(PermissionV1, { description: "The person's own permissions here (not their groups')" }),
+  groups: Type.Array(MinimalUserGroupV1),
+})
+
+export const DEFAULT_MEMBERS_PAGE = 50
+export const MAX_MEMBERS_PAGE = 200
+
+export const WorkspaceUsersQuery = Type.Object(
+  {
+    search: Type.Optional(Type.String({ maxLength: 100, description: 'Part of a name or an email, any case' })),
+    roleId: Type.Optional(Type.String({ maxLength: 255, description: 'Only users holding this role directly' })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MEMBERS_PAGE, default: DEFAULT_MEMBERS_PAGE })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'pagination.next or .previous of a page' })),
+  },
+  { additionalProperties: false },
+)
+
+const WorkspaceMember = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  permissions: Type.Array(PermissionV1),
+  groups: Type.Array(MinimalUserGroupV1),
+})
+export const WorkspaceUsersOutput = data({ users: Type.Array(WorkspaceMember), pagination: PaginationOutput })

@@ -89,6 +89,19 @@ export function groupQueries(db: Kysely<Database>) {
         seek,
       )
     },
+    /** The groups of each of these users (a page of them), by name. */
+    groupsOfUsers(userIds: readonly string[]): Promise<{ user_id: string; id: string; name: string }[]> {
+      return inChunks(userIds, (c) =>
+        db
+          .selectFrom('group_members as m')
+          .innerJoin('user_groups as g', 'g.id', 'm.group_id')
+          .select(['m.user_id', 'g.id', 'g.name'])
+          .where('m.user_id', 'in', c)
+          .orderBy('g.name_key')
+          .orderBy('g.id')
+          .execute(),
+      )
+    },
     async countGroupsOfUser(userId: string): Promise<number> {
       const row = await db
         .selectFrom('group_members')

@@ -1,0 +1,100 @@
+import { Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { permissionKey, scopeOf } from '../../format'
+import { useWorkspace } from '../../workspace'
+
+/** What the signed-in person may do in this workspace: their roles (with what each covers) and groups. Read-only. */
+export function MyAccessPage() {
+  const workspace = useWorkspace()
+  const state = workspace?.state ?? { status: 'loading' as const }
+  const name = state.status === 'ready' ? state.access.workspace.name : 'this workspace'
+  return (
+    <>
+      <PageHeader
+        eyebrow="Access Management"
+        title="My access"
+        description={`Your roles and user groups in ${name}. Only a workspace owner can change them.`}
+      />
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
+      {state.status === 'ready' && (
+        <>
+          <dl className="facts">
+            <div>
+              <dt>Workspace</dt>
+              <dd>
+                {state.access.workspace.name} <span className="muted">({state.access.workspace.slug})</span>
+              </dd>
+            </div>
+            <div>
+              <dt>Plan</dt>
+              <dd className="capitalize">{state.access.workspace.plan}</dd>
+            </div>
+            <div>
+              <dt>Owner</dt>
+              <dd>{state.access.owner ? 'Yes, you are a Workspace Owner' : 'No'}</dd>
+            </div>
+          </dl>
+
+          <section className="card" aria-labelledby="roles-heading">
+            <h2 id="roles-heading" className="card-title">
+              Roles granted to you
+            </h2>
+            {state.access.permissions.length === 0 ? (
+              <p className="card-empty">You hold no roles in this workspace.</p>
+            ) : (
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">Role</th>
+                    <th scope="col">Applies to</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {state.access.permissions.map((p) => (
+                    <tr key={permissionKey(p)}>
+                      <td>
+                        <span className="chip chip-role">{p.roleName}</span>
+                      </td>
+                      <td>
+                        {scopeOf(p.resources)}
+                        {p.resources.some((r) => r.type !== 'WORKSPACE') && (
+                          <ul className="resource-list">
+                            {p.resources.map((r) => (
+                              <li key={`${r.type}-${r.id}`}>
+                                <span className="muted">{r.type.toLowerCase()}</span> <code>{r.id}</code>
+                              </li>
+                            ))}
+                          </ul>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </section>
+
+          <section className="card" aria-labelledby="groups-heading">
+            <h2 id="groups-heading" className="card-title">
+              User groups
+            </h2>
+            {state.access.groups.length === 0 ? (
+              <p className="card-empty">You are not in any user group.</p>
+            ) : (
+              <>
+                <p className="card-description card-description-tight">The roles of each of your groups apply to you too.</p>
+                <ul className="chip-list chip-list-padded">
+                  {state.access.groups.map((g) => (
+                    <li key={g.id} className="chip">
+                      {g.name}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </section>
+        </>
+      )}
+    </>
+  )
+}

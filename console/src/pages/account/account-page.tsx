@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { TableWrap } from '../../components/table-wrap'
+import { deviceOf, formatDate } from '../../format'
+import { navigate, paths } from '../../router'
+import { useSession, useSignedIn } from '../../session'
+
+type SessionEntry = Answer<'/console/api/account/sessions', 'get'>['sessions'][number]
+
+/** My account: who is signed in, and where (sessions: revoke one, or sign out everywhere). */
+export function AccountPage() {
+  const { account } = useSignedIn()
+  const { signedOut } = useSession()
+  const [sessions, setSessions] = useState<
+    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; list: SessionEntry[] }
+  >({
+    status: 'loading',
+  })
+  const [message, setMessage] = useState<string>()
+  const [problem, setProblem] = useState<ApiProblem>()
+  const [busy, setBusy] = useState(false)
+
+  const load = useCallback(async () => {
+    try {
+      const { sessions } = await must(api.GET('/console/api/account/sessions'))
+      setSessions({ status: 'ready', list: sessions })
+    } catch (error) {
+      setSessions({ status: 'failed', problem: asProblem(error) })
+    }
+  }, [])
+  useEffect(() => {
+    void load()
+  }, [load])
+
+  const revoke = async (entry: SessionEntry) => {
+    setBusy(true)
+    setMessage(undefined)
+    setProblem(undefined)
+    try {
+      await must(api.DELETE('/console/api/account/sessions/{sessionId}', { params: { path: { sessionId: entry.id } } }))
+      if (entry.current) {
+        signedOut('You have signed out.')
+        navigate(paths.signIn)
+        return
+      }
+      setMessage(`Signed out ${deviceOf(entry.userAgent)} (signed in ${formatDate(entry.createdAt)}).`)
+      await load()
+    } catch (error) {
+      setProblem(asProblem(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const signOutEverywhere = async () => {
+    setBusy(true)
+    setMessage(undefined)
+    setProblem(undefined)
+    try {
+      const { endedSessions } = await must(api.POST('/console/api/account/sessions/revoke-all'))
+      signedOut(`You have signed out everywhere (${endedSessions} ${endedSessions === 1 ? 'session' : 'sessions'} ended).`)
+      navigate(paths.signIn)
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <>
+      <PageHeader title="My account" description="Your sign-in details and the places you are signed in." />
+      <section className="card" aria-labelledby="profile-heading">
+        <h2 id="profile-heading" className="card-title">
+          Profile
+        </h2>
+        <dl className="facts facts-card">
+          <div>
+            <dt>Name</dt>
+            <dd>{account.name || <span className="muted">Not set</span>}</dd>
+          </div>
+          <div>
+            <dt>Email</dt>
+            <dd>{account.email}</dd>
+          </div>
+          {account.instanceAdmin && (
+            <div>
+              <dt>Role on this server</dt>
+              <dd>Instance admin</dd>
+            </div>
+          )}
+        </dl>
+      </section>
+
+      <section className="card" aria-labelledby="sessions-heading">
+        <div className="card-header">
+          <h2 id="sessions-heading" className="card-title">
+            Sessions
+          </h2>
+          <button type="button" className="btn btn-danger" onClick={signOutEverywhere} disabled={busy}>
+            Sign out everywhere
+          </button>
+        </div>
+        <p className="card-description">
+          Each browser you signed in with. A session ends after 7 days, or after 24 hours without use. Sign out everywhere ends them all,
+          this one too.
+        </p>
+        <div aria-live="polite">
+          {message && (
+            <p className="notice notice-success" role="status">
+              {message}
+            </p>
+          )}
+        </div>
+        {problem && <ProblemNotice problem={problem} />}
+        {sessions.status === 'loading' && <Loading label="Loading sessions…" />}
+        {sessions.status === 'failed' && <ProblemNotice problem={sessions.problem} />}
+        {sessions.status === 'ready' && (
+          <TableWrap label="Sessions">
+            <table className="table" aria-labelledby="sessions-heading">
+              <thead>
+                <tr>
+                  <th scope="col">Device</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Signed in</th>
+                  <th scope="col">Last active</th>
+                  <th scope="col">Ends</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {sessions.list.map((entry) => (
+                  <tr key={entry.id}>
+                    <td className="nowrap">
+                      {deviceOf(entry.userAgent)}
+                      {entry.current && <span className="badge badge-current">This device</span>}
+                    </td>
+                    <td>{entry.ip ?? <span className="muted">Unknown</span>}</td>
+                    <td className="nowrap">{formatDate(entry.createdAt)}</td>
+                    <td className="nowrap">{formatDate(entry.lastSeenAt)}</td>
+                    <td className="nowrap">{formatDate(entry.expiresAt)}</td>
+                    <td className="table-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        disabled={busy}
+                        onClick={() => revoke(entry)}
+                        aria-label={
+                          entry.current
+                            ? 'Sign out on this device'
+                            : `Revoke the session of ${deviceOf(entry.userAgent)} signed in ${formatDate(entry.createdAt)}`
+                        }
+                      >
+                        {entry.current ? 'Sign out' : 'Revoke'}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+      </section>
+    </>
+  )
+}

@@ -1,0 +1,80 @@
+import { type FormEvent, useState } from 'react'
+import { type ApiProblem, api, asProblem, must } from '../../api/client'
+import { AuthLayout } from '../../components/auth-layout'
+import { Field } from '../../components/field'
+import { PageTitle } from '../../components/page'
+import { Link, navigate, paths, useLocation } from '../../router'
+import { useSession } from '../../session'
+
+/** Where to go after signing in: the page that asked for it, if it is one of the console's. */
+export function nextPath(query: URLSearchParams): string {
+  const next = query.get('next')
+  return next?.startsWith('/console/') && !next.startsWith('/console/sign-in') && !next.includes('//') ? next : paths.home
+}
+
+export function SignInPage({ notice }: { notice?: string | undefined }) {
+  const { signedIn } = useSession()
+  const { query } = useLocation()
+  const [email, setEmail] = useState(query.get('email') ?? '')
+  const [password, setPassword] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      const session = await must(api.POST('/console/api/session', { body: { email, password } }))
+      signedIn(session)
+      navigate(nextPath(query), { replace: true })
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <AuthLayout footer={<p>First time here? Once a workspace owner has added you, choose your password with “Forgot your password?”.</p>}>
+      <PageTitle title="Sign in">Sign in to Gatehouse</PageTitle>
+      {notice && !problem && (
+        <p className="notice notice-info" role="status">
+          {notice}
+        </p>
+      )}
+      {problem && (
+        <p className="notice notice-error" role="alert">
+          {problem.message}
+        </p>
+      )}
+      <form className="form" onSubmit={submit}>
+        <Field
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <div className="form-row">
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </div>
+      </form>
+      <p className="auth-aside">
+        <Link to={email ? `${paths.forgotPassword}?email=${encodeURIComponent(email)}` : paths.forgotPassword}>Forgot your password?</Link>
+      </p>
+    </AuthLayout>
+  )
+}

@@ -1,0 +1,231 @@
+import { useEffect, useId, useMemo, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { Avatar, PageHeader, ProblemNotice } from '../../components/page'
+import { TableWrap } from '../../components/table-wrap'
+import { permissionKey, scopeOf, scopeSuffix } from '../../format'
+import { useWorkspace } from '../../workspace'
+
+type UsersPage = Answer<'/console/api/workspaces/{workspaceId}/users', 'get'>
+/** A page of users and the position of its first row in the whole list. */
+type Shown = { page: UsersPage; offset: number }
+type User = UsersPage['users'][number]
+
+const PAGE_SIZE = 20
+
+/** Access Management → Users: everyone in the workspace with their roles and groups (owners and instance admins). */
+export function UsersPage({ workspaceId }: { workspaceId: string }) {
+  const workspace = useWorkspace()
+  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
+  const [typed, setTyped] = useState('')
+  /** What the list shows: the search, the role filter, this page's cursor and the cursors of the pages before it. */
+  const [query, setQuery] = useState<{ search: string; roleId: string; cursor?: string; trail: (string | undefined)[] }>({
+    search: '',
+    roleId: '',
+    trail: [],
+  })
+  const { search, roleId, cursor, trail } = query
+  const pagesBefore = trail.length
+  const [state, setState] = useState<
+    { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
+  >({ status: 'loading' })
+  /** Roles seen in any answer so far (the filter offers them): id → name. */
+  const [roles, setRoles] = useState<Map<string, string>>(new Map())
+  const searchId = useId()
+  const roleSelectId = useId()
+
+  // Typing settles for a moment before the list is asked again; a new search starts from the first page.
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const search = typed.trim()
+      setQuery((q) => (q.search === search ? q : { search, roleId: q.roleId, trail: [] }))
+    }, 250)
+    return () => clearTimeout(timer)
+  }, [typed])
+
+  useEffect(() => {
+    let current = true
+    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.shown } : {}) }))
+    // The position of the page asked for travels with its answer: the range shown is always the rows shown.
+    const offset = pagesBefore * PAGE_SIZE
+    const query = {
+      count: PAGE_SIZE,
+      ...(search ? { search } : {}),
+      ...(roleId ? { roleId } : {}),
+      ...(cursor ? { cursor } : {}),
+    }
+    must(api.GET('/console/api/workspaces/{workspaceId}/users', { params: { path: { workspaceId }, query } })).then(
+      (page) => {
+        if (!current) return
+        setState({ status: 'ready', shown: { page, offset } })
+        setRoles((known) => {
+          const next = new Map(known)
+          for (const user of page.users) for (const p of user.permissions) next.set(p.roleId, p.roleName)
+          return next.size === known.size ? known : next
+        })
+      },
+      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
+    )
+    return () => {
+      current = false
+    }
+  }, [workspaceId, search, roleId, cursor, pagesBefore])
+
+  const shown = state.status === 'ready' ? state.shown : state.status === 'loading' ? state.last : undefined
+  const page = shown?.page
+  const roleOptions = useMemo(() => [...roles].sort(([, a], [, b]) => a.localeCompare(b)), [roles])
+  const first = (shown?.offset ?? 0) + 1
+  const total = page?.pagination.totalEntries
+  const filtered = search !== '' || roleId !== ''
+
+  if (state.status === 'failed' && state.problem.status === 403)
+    return (
+      <>
+        <PageHeader eyebrow="Access Management" title="Users" />
+        <ProblemNotice problem={state.problem}>
+          <p>Only workspace owners see everyone's access. Your own is under My access.</p>
+        </ProblemNotice>
+      </>
+    )
+
+  return (
+    <>
+      <PageHeader
+        eyebrow="Access Management"
+        title="Users"
+        description={`Everyone in ${workspaceName}, with their roles and user groups.`}
+      />
+      <div className="toolbar">
+        <search className="toolbar-filters" aria-label="Users">
+          <div className="toolbar-field toolbar-search">
+            <label htmlFor={searchId}>Search users</label>
+            <input
+              id={searchId}
+              type="search"
+              placeholder="Name or email"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+            />
+          </div>
+          <div className="toolbar-field">
+            <label htmlFor={roleSelectId}>Role</label>
+            <select id={roleSelectId} value={roleId} onChange={(e) => setQuery({ search, roleId: e.target.value, trail: [] })}>
+              <option value="">All roles</option>
+              {roleOptions.map(([id, name]) => (
+                <option key={id} value={id}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+        </search>
+        <p className="toolbar-count" role="status">
+          {total === undefined ? '' : `${total} ${total === 1 ? 'user' : 'users'}${filtered ? ' found' : ''}`}
+        </p>
+      </div>
+
+      {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
+      {page && (
+        <TableWrap label={`Users of ${workspaceName}`}>
+          <table className="table" aria-busy={state.status === 'loading'} aria-label={`Users of ${workspaceName}`}>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Roles</th>
+                <th scope="col">User groups</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.users.length === 0 ? (
+                <tr>
+                  <td colSpan={4} className="table-empty">
+                    {filtered ? 'No users match this search.' : 'This workspace has no users.'}
+                  </td>
+                </tr>
+              ) : (
+                page.users.map((user) => <UserRow key={user.id} user={user} />)
+              )}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+      {!page && state.status === 'loading' && (
+        <p className="loading" role="status">
+          <span className="spinner" aria-hidden="true" />
+          Loading users…
+        </p>
+      )}
+      {page && (total ?? 0) > 0 && (
+        <nav className="pager" aria-label="Pages of users">
+          <p className="pager-range">{page.users.length === 0 ? '' : `${first}–${first + page.users.length - 1} of ${total}`}</p>
+          <div className="pager-buttons">
+            <button
+              type="button"
+              className="btn"
+              disabled={trail.length === 0 || state.status === 'loading'}
+              onClick={() => {
+                const previous = trail[trail.length - 1]
+                setQuery({ search, roleId, trail: trail.slice(0, -1), ...(previous === undefined ? {} : { cursor: previous }) })
+              }}
+            >
+              Previous
+            </button>
+            <button
+              type="button"
+              className="btn"
+              disabled={!page.pagination.next || state.status === 'loading'}
+              onClick={() => {
+                const next = page.pagination.next
+                if (next) setQuery({ search, roleId, cursor: next, trail: [...trail, cursor] })
+              }}
+            >
+              Next
+            </button>
+          </div>
+        </nav>
+      )}
+    </>
+  )
+}
+
+function UserRow({ user }: { user: User }) {
+  return (
+    <tr>
+      <td>
+        <span className="person-cell">
+          <Avatar name={user.name} email={user.email} />
+          <span>{user.name || <span className="muted">No name</span>}</span>
+        </span>
+      </td>
+      <td className="nowrap">{user.email}</td>
+      <td>
+        {user.permissions.length === 0 ? (
+          <span className="muted">None</span>
+        ) : (
+          <ul className="chip-list">
+            {user.permissions.map((p) => (
+              <li key={permissionKey(p)} className="chip chip-role" title={scopeOf(p.resources)}>
+                {p.roleName}
+                {scopeSuffix(p.resources) && <span className="chip-scope"> · {scopeSuffix(p.resources)}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </td>
+      <td>
+        {user.groups.length === 0 ? (
+          <span className="muted">None</span>
+        ) : (
+          <ul className="chip-list">
+            {user.groups.map((g) => (
+              <li key={g.id} className="chip">
+                {g.name}
+              </li>
+            ))}
+          </ul>
+        )}
+      </td>
+    </tr>
+  )
+}
