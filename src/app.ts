@@ -54,6 +54,8 @@ export interface AppDeps {
   logLevel: string
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream | undefined
+  /** Who may say who the client is (X-Forwarded-For); see ServeConfig.trustProxy. */
+  trustProxy?: number | string[] | false
   /** The built console's folder (default: dist/console); tests point it elsewhere. */
   consoleDir?: string | undefined
 }
@@ -117,9 +119,13 @@ export async function buildApp({
   accounts,
   logLevel,
   logStream,
+  trustProxy = false,
   consoleDir,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // req.ip is the socket's peer unless the operator names the proxies allowed to say otherwise (a number:
+    // that many hops nearest the server).
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     logger: {
       level: logLevel,
       ...(logStream ? { stream: logStream } : {}),

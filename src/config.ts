@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { LogStream } from './app.js'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
@@ -37,6 +38,12 @@ export interface ServeConfig {
   /** The most of one remote answer that is read (a list page, a proxied answer); beyond it, 502. */
   remoteBodyLimitBytes: number
   mail: MailConfig
+  /**
+   * Which proxies in front may say who the client is (X-Forwarded-For): a number of hops, or their addresses
+   * and CIDR ranges. Off by default: anyone could otherwise claim any address and slip past the per-address
+   * sign-in limits.
+   */
+  trustProxy: number | string[] | false
 }
 
 export interface MailConfig {
@@ -72,6 +79,7 @@ export interface ServeFlags {
   smtpUrl?: string
   mailFrom?: string
   publicUrl?: string
+  trustProxy?: string
 }
 
 export class ConfigError extends Error {}
@@ -165,7 +173,26 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     syncScheduler: flags.syncScheduler ?? env.GATEHOUSE_SYNC_SCHEDULER !== 'off',
     ...remoteConfig(flags, env),
     mail: mailConfig(flags, env),
+    trustProxy: trustProxy(flags.trustProxy ?? env.GATEHOUSE_TRUST_PROXY),
   }
+}
+
+/** `--trust-proxy 1` (hops) or `--trust-proxy 10.0.0.0/8,127.0.0.1` (addresses and ranges); unset or `off`: none. */
+export function trustProxy(raw: string | undefined): number | string[] | false {
+  if (raw === undefined || raw.trim() === '' || raw === 'off') return false
+  if (/^\d+$/.test(raw.trim())) return integer('--trust-proxy', raw.trim(), 0, 1, 10)
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    const maxBits = family === 6 ? 128 : 32
+    if (family === 0 || rest.length > 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits)))
+      throw new ConfigError(`--trust-proxy must be a number of hops (1 to 10) or addresses and CIDR ranges, got ${entry}`)
+  }
+  return entries
 }
 
 export const DEFAULT_MAIL_FROM = 'Gatehouse <gatehouse@localhost>'

@@ -63,6 +63,7 @@ export async function startServer(
     adminKey: config.adminKey,
     logLevel: config.logLevel,
     logStream: config.logStream,
+    trustProxy: config.trustProxy,
     consoleDir: internals.consoleDir,
   })
   const mailer = createMailer(

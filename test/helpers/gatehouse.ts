@@ -95,6 +95,8 @@ export interface StartOptions {
   publicUrl?: string
   /** Send mail through this SMTP server (default: none, mail stays in the outbox). */
   smtpUrl?: string
+  /** `--trust-proxy` (default: none). */
+  trustProxy?: string
   /** The mail worker's timings (polls, retries), so tests need not wait minutes. */
   mail?: Partial<MailOptions>
 }
@@ -124,6 +126,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       allowRemoteHost: options.allowRemoteHosts ?? ['127.0.0.1'],
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
+      ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     },
     {},
   )

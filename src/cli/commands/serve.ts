@@ -58,6 +58,10 @@ export function serveCommand(): Command {
       '--public-url <url>',
       'the address people reach this server at, for links in mail (env GATEHOUSE_PUBLIC_URL; default: where it listens)',
     )
+    .option(
+      '--trust-proxy <hops|addresses>',
+      'proxies in front that may name the client (X-Forwarded-For): a number of hops, or addresses/CIDRs, comma-separated (env GATEHOUSE_TRUST_PROXY; default none)',
+    )
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
     .action(async (flags: ServeFlags, command: Command) => {
       // Commander defaults every `--no-x` option to true, which would hide GATEHOUSE_DEMO=false and
