@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { HttpClient } from '../helpers/gatehouse.js'
-import { type DemoServer, expectAccessible, launchChromium, MEMBER_PASSWORD, openPage, startDemoServer, type Watched } from './support.js'
+import { consoleSuite, expectAccessible, expectCleanRun, MEMBER_PASSWORD } from './support.js'
 
 const MEMBER = 'alan.turing@demo.example'
 
@@ -18,21 +18,10 @@ const focused = (page: Page) =>
 // Every page of the console, signed out and signed in, passes axe-core without serious or critical violations,
 // works from the keyboard, and runs under the server's strict CSP without a single violation.
 describe('console: accessibility, keyboard and CSP on every page', { timeout: 60_000 }, () => {
-  let server: DemoServer
-  let browser: Browser
-  let tab: Watched
-
-  beforeAll(async () => {
-    ;[server, browser] = await Promise.all([startDemoServer(), launchChromium()])
-    tab = await openPage(browser, server)
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const suite = consoleSuite()
 
   it('serves the console with the strict CSP', async () => {
-    const response = await tab.page.goto('/console/sign-in')
+    const response = await suite.tab.page.goto('/console/sign-in')
     const csp = response?.headers()['content-security-policy'] ?? ''
     expect(csp).toContain("script-src 'self'")
     expect(csp).toContain("style-src 'self'")
@@ -41,7 +30,7 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
   })
 
   it('signed-out pages: sign-in, its error, forgot password, and links of every kind', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor()
     await expectAccessible(page, 'the sign-in page')
 
@@ -69,11 +58,11 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
     await page.getByRole('heading', { name: 'This link does not work' }).waitFor()
     await expectAccessible(page, 'an unknown link')
 
-    await page.goto(new URL(server.demoLink).pathname)
+    await page.goto(new URL(suite.server.demoLink).pathname)
     await page.getByRole('heading', { name: 'Sign in with a link' }).waitFor()
     await expectAccessible(page, 'a sign-in link')
 
-    await page.goto(new URL(await server.mailedLink(MEMBER)).pathname)
+    await page.goto(new URL(await suite.server.mailedLink(MEMBER)).pathname)
     await page.getByRole('heading', { name: 'Welcome to Gatehouse' }).waitFor()
     await expectAccessible(page, 'a set-password link')
     await page.getByLabel('New password').fill('short')
@@ -84,7 +73,7 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
   })
 
   it("a member's pages: My access, the refused Users page, My account", async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.getByLabel('New password').fill(MEMBER_PASSWORD)
     await page.getByLabel('Confirm the password').fill(MEMBER_PASSWORD)
     await page.getByRole('button', { name: 'Set password and sign in' }).click()
@@ -103,8 +92,8 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
   })
 
   it("an owner's pages: Users (filtered and not), workspaces, not found; the skip link and focus after navigation", async () => {
-    const { page } = tab
-    await page.goto(new URL(server.demoLink).pathname)
+    const { page } = suite.tab
+    await page.goto(new URL(suite.server.demoLink).pathname)
     await page.getByRole('button', { name: 'Sign in' }).click()
     const table = page.getByRole('table', { name: /Users of/ })
     await table.locator('tbody tr').nth(19).waitFor()
@@ -139,10 +128,8 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
   })
 
   it('ran every page without a CSP violation or a request to another host (and would have seen one)', async () => {
-    const { page } = tab
-    expect(tab.cspViolations()).toEqual([])
-    expect(tab.foreignRequests).toEqual([])
-    expect(tab.problems.filter((p) => p.startsWith('pageerror'))).toEqual([])
+    const { page } = suite.tab
+    expectCleanRun(suite.tab)
 
     // The watch works: an inline style, which the CSP refuses, is reported.
     await page.evaluate(() => {
@@ -151,11 +138,11 @@ describe('console: accessibility, keyboard and CSP on every page', { timeout: 60
       style.textContent = 'body { color: red }'
       document.head.append(style)
     })
-    await expect.poll(() => tab.cspViolations().length).toBe(1)
+    await expect.poll(() => suite.tab.cspViolations().length).toBe(1)
     // Otherwise only the answers these pages asked for on purpose were logged: 401 (signed out), 403 (a member on
     // Users), 404 (an unknown link), 422 (a short password).
-    const others = tab.problems.filter((p) => !tab.cspViolations().includes(p) && !/status of (401|403|404|422)/.test(p))
+    const others = suite.tab.problems.filter((p) => !suite.tab.cspViolations().includes(p) && !/status of (401|403|404|422)/.test(p))
     expect(others).toEqual([])
-    expect((await new HttpClient(server.url, undefined).get('/console/api/session')).status).toBe(401)
+    expect((await new HttpClient(suite.server.url, undefined).get('/console/api/session')).status).toBe(401)
   })
 })

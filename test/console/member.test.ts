@@ -1,38 +1,17 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HttpClient } from '../helpers/gatehouse.js'
-import {
-  type DemoServer,
-  launchChromium,
-  MEMBER_PASSWORD,
-  openPage,
-  screenshot,
-  signInWithPassword,
-  startDemoServer,
-  type Watched,
-} from './support.js'
+import { consoleSuite, expectCleanRun, MEMBER_PASSWORD, screenshot, signInWithPassword } from './support.js'
 
 const MEMBER = 'grace.hopper@demo.example'
 
 // A workspace member (no password yet, not an owner) asks for a link, chooses a password with it, signs out,
 // signs in again with it, and sees their own access only.
 describe('console: a member chooses a password and sees their own access', { timeout: 60_000 }, () => {
-  let server: DemoServer
-  let browser: Browser
-  let tab: Watched
+  const suite = consoleSuite()
   let setPasswordPath: string
 
-  beforeAll(async () => {
-    ;[server, browser] = await Promise.all([startDemoServer(), launchChromium()])
-    tab = await openPage(browser, server)
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
-
   it('sends a signed-out visitor to the sign-in page', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.goto('/console/')
     await page.waitForURL(/\/console\/sign-in$/)
     await page.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor()
@@ -40,7 +19,7 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('asks for a link on "Forgot your password?" and is told the same whatever the email', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     const answerFor = async (email: string) => {
       await page.goto('/console/sign-in')
       await page.getByRole('link', { name: 'Forgot your password?' }).click()
@@ -55,11 +34,11 @@ describe('console: a member chooses a password and sees their own access', { tim
     const unknown = await answerFor('nobody-here@elsewhere.example')
     expect(known).toContain('Check your email')
     expect(unknown).toBe(known)
-    setPasswordPath = new URL(await server.mailedLink(MEMBER)).pathname
+    setPasswordPath = new URL(await suite.server.mailedLink(MEMBER)).pathname
   })
 
   it('chooses a password with the mailed set-password link and lands on My access', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.goto(setPasswordPath)
     await page.getByRole('heading', { name: 'Welcome to Gatehouse' }).waitFor()
     expect(await page.getByLabel('Your name').inputValue()).toBe('Grace Hopper')
@@ -84,7 +63,7 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('shows a member their roles and groups, and no Users page', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     const roles = page.getByRole('region', { name: 'Roles granted to you' })
     await roles.getByRole('table').waitFor()
     const roleCells = await roles.locator('tbody tr td:first-child').allTextContents()
@@ -105,7 +84,7 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('signs out, refuses a wrong password with the server message, and signs in with the right one', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.waitForURL(/\/console\/sign-in$/)
     expect(await page.getByRole('status').textContent()).toBe('You have signed out.')
@@ -113,7 +92,10 @@ describe('console: a member chooses a password and sees their own access', { tim
     await signInWithPassword(page, MEMBER, 'not the password at all')
     const alert = page.getByRole('alert')
     await alert.waitFor()
-    const wrong = await new HttpClient(server.url, undefined).post('/console/api/session', { email: MEMBER, password: 'nope nope nope' })
+    const wrong = await new HttpClient(suite.server.url, undefined).post('/console/api/session', {
+      email: MEMBER,
+      password: 'nope nope nope',
+    })
     expect(wrong.status).toBe(401)
     expect(await alert.textContent()).toBe(wrong.body.errors[0].message)
     expect(page.url()).toMatch(/\/console\/sign-in$/)
@@ -124,7 +106,7 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('says a used link was used and offers a new one', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.goto(setPasswordPath)
     await page.getByRole('heading', { name: 'This link has already been used' }).waitFor()
     await page.getByRole('link', { name: 'Ask for a new link' }).click()
@@ -133,9 +115,9 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('shows the "try again in N minutes" of a throttled sign-in', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     const email = 'guessing@demo.example'
-    const client = new HttpClient(server.url, undefined)
+    const client = new HttpClient(suite.server.url, undefined)
     let last = 0
     for (let i = 0; i < 12 && last !== 429; i++)
       last = (await client.post('/console/api/session', { email, password: `guess ${i}` })).status
@@ -148,8 +130,6 @@ describe('console: a member chooses a password and sees their own access', { tim
   })
 
   it('broke no CSP rule and reached no other host', () => {
-    expect(tab.cspViolations()).toEqual([])
-    expect(tab.foreignRequests).toEqual([])
-    expect(tab.problems.filter((p) => p.startsWith('pageerror'))).toEqual([])
+    expectCleanRun(suite.tab)
   })
 })

@@ -1,26 +1,14 @@
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DemoServer, launchChromium, openPage, screenshot, startDemoServer, type Watched } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { consoleSuite, expectCleanRun, screenshot } from './support.js'
 
 // The story `npm start` tells: the first start prints a sign-in link; the demo owner opens it and finds the
 // workspace's people in Access Management → Users.
 describe('console: the demo owner signs in with the printed link', { timeout: 60_000 }, () => {
-  let server: DemoServer
-  let browser: Browser
-  let tab: Watched
-
-  beforeAll(async () => {
-    ;[server, browser] = await Promise.all([startDemoServer(), launchChromium()])
-    tab = await openPage(browser, server)
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  const suite = consoleSuite()
 
   it('opens the link, signs in, and lands on the Users page listing the demo users', async () => {
-    const { page } = tab
-    await page.goto(server.demoLink)
+    const { page } = suite.tab
+    await page.goto(suite.server.demoLink)
     await page.getByRole('heading', { name: 'Sign in with a link' }).waitFor()
     expect(await page.getByText('owner@demo.example').isVisible()).toBe(true)
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -59,7 +47,7 @@ describe('console: the demo owner signs in with the printed link', { timeout: 60
   })
 
   it('narrows the list by search and by role', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     const table = page.getByRole('table', { name: /Users of/ })
     const rows = table.locator('tbody tr')
 
@@ -88,15 +76,15 @@ describe('console: the demo owner signs in with the printed link', { timeout: 60
   })
 
   it('sends a browser opening the server to the console', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.goto('/')
     await page.waitForURL(/\/console\/workspaces\/[^/]+\/users$/)
   })
 
   it('goes back to sign-in when the session ends elsewhere', async () => {
-    const { page } = tab
+    const { page } = suite.tab
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor()
-    // Another tab signs out everywhere: this one hears 401 on its next request.
+    // Another suite.tab signs out everywhere: this one hears 401 on its next request.
     const session = await (await page.request.get('/console/api/session')).json()
     const ended = await page.request.post('/console/api/account/sessions/revoke-all', {
       headers: { 'x-csrf-token': session.data.csrfToken },
@@ -108,8 +96,6 @@ describe('console: the demo owner signs in with the printed link', { timeout: 60
   })
 
   it('broke no CSP rule and reached no other host', () => {
-    expect(tab.cspViolations()).toEqual([])
-    expect(tab.foreignRequests).toEqual([])
-    expect(tab.problems.filter((p) => p.startsWith('pageerror'))).toEqual([])
+    expectCleanRun(suite.tab)
   })
 })

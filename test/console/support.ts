@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AxeBuilder } from '@axe-core/playwright'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { ADMIN_KEY, HttpClient } from '../helpers/gatehouse.js'
 import { type ServerProcess, spawnServer } from '../helpers/process.js'
 
@@ -164,4 +164,43 @@ export async function setPasswordThroughLink(server: DemoServer, page: Page, ema
   await page.getByLabel('New password').fill(password)
   await page.getByLabel('Confirm the password').fill(password)
   await page.getByRole('button', { name: /sign in/i }).click()
+}
+
+/**
+ * One demo server, one Chromium and one watched tab for the describe block it is called in: started before its
+ * tests, stopped after them. Reading `server`, `browser` or `tab` before beforeAll has run throws.
+ */
+export function consoleSuite(): { readonly server: DemoServer; readonly browser: Browser; readonly tab: Watched } {
+  const started: { server?: DemoServer; browser?: Browser; tab?: Watched } = {}
+  beforeAll(async () => {
+    const [server, browser] = await Promise.all([startDemoServer(), launchChromium()])
+    Object.assign(started, { server, browser, tab: await openPage(browser, server) })
+  })
+  afterAll(async () => {
+    await started.browser?.close()
+    await started.server?.stop()
+  })
+  const get = <K extends keyof typeof started>(key: K): NonNullable<(typeof started)[K]> => {
+    const value = started[key]
+    if (value === undefined) throw new Error(`the suite's ${key} is used before beforeAll started it`)
+    return value as NonNullable<(typeof started)[K]>
+  }
+  return {
+    get server() {
+      return get('server')
+    },
+    get browser() {
+      return get('browser')
+    },
+    get tab() {
+      return get('tab')
+    },
+  }
+}
+
+/** What every browser suite ends on: no CSP violation, no request to another host, no uncaught error. */
+export function expectCleanRun(tab: Watched): void {
+  expect(tab.cspViolations()).toEqual([])
+  expect(tab.foreignRequests).toEqual([])
+  expect(tab.problems.filter((p) => p.startsWith('pageerror'))).toEqual([])
 }
