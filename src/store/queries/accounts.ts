@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { AccountEventTable, AccountLinkTable, AccountSessionTable, AccountTable, Database } from '../tables.js'
-import type { Rows } from './page.js'
+import { type Rows, seekNewestFirst, type TimeSeek } from './page.js'
 
 export type AccountRow = Selectable<AccountTable>
 export type SessionRow = Selectable<AccountSessionTable>
@@ -18,11 +18,7 @@ export interface MembershipRow {
 }
 
 /** Newest-first position in the security log: (created_at, id) of the row to continue from. */
-export interface EventSeek {
-  direction: 'after' | 'before'
-  key: [createdAt: string, id: string] | null
-  limit: number
-}
+export type EventSeek = TimeSeek
 
 /** People (accounts), their sessions, single-use links and security log. */
 export function accountQueries(db: Kysely<Database>) {
@@ -187,23 +183,8 @@ export function accountQueries(db: Kysely<Database>) {
       await db.insertInto('account_events').values(row).execute()
     },
     /** Newest first; "after" walks towards older events. Seeks on (created_at, id), never OFFSET. */
-    async events(accountId: string, seek: EventSeek): Promise<Rows<AccountEventRow>> {
-      const older = seek.direction === 'after'
-      let q = db.selectFrom('account_events').selectAll().where('account_id', '=', accountId)
-      if (seek.key !== null) {
-        const [at, id] = seek.key
-        q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), older ? '<' : '>', eb.tuple(at, id)))
-      }
-      const dir = older ? 'desc' : 'asc'
-      const rows = await q
-        .orderBy('created_at', dir)
-        .orderBy('id', dir)
-        .limit(seek.limit + 1)
-        .execute()
-      const hasMore = rows.length > seek.limit
-      if (hasMore) rows.pop()
-      if (!older) rows.reverse()
-      return { rows, hasMore }
+    events(accountId: string, seek: EventSeek): Promise<Rows<AccountEventRow>> {
+      return seekNewestFirst(db.selectFrom('account_events').selectAll().where('account_id', '=', accountId), 'created_at', seek)
     },
   }
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AuditEventTable, Database } from '../tables.js'
 import { chunks } from './members.js'
-import type { Rows } from './page.js'
+import { type Rows, seekNewestFirst, type TimeSeek } from './page.js'
 
 export type AuditEventRow = AuditEventTable
 
@@ -17,11 +17,7 @@ export interface AuditFilter {
 }
 
 /** Position in the newest-first order: (timestamp, id) of the row to continue from. */
-export interface AuditSeek {
-  direction: 'after' | 'before'
-  key: [timestamp: string, id: string] | null
-  limit: number
-}
+export type AuditSeek = TimeSeek
 
 export function auditQueries(db: Kysely<Database>) {
   const filtered = (f: AuditFilter) => {
@@ -36,26 +32,8 @@ export function auditQueries(db: Kysely<Database>) {
       for (const c of chunks(rows)) await db.insertInto('audit_events').values(c).execute()
     },
     /** Newest first; "after" walks towards older events. Seeks on (timestamp, id), never OFFSET. */
-    async list(f: AuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
-      const older = seek.direction === 'after'
-      let q = filtered(f)
-      if (seek.key !== null) {
-        const [ts, id] = seek.key
-        const cmp = older ? '<' : '>'
-        // A row-value comparison, not `ts < x OR (ts = x AND id < y)`: PostgreSQL turns the tuple into an index
-        // range bound, where the OR form scans from the newest event (935 ms vs 0.1 ms, 10M events deep).
-        q = q.where((eb) => eb(eb.refTuple('timestamp', 'id'), cmp, eb.tuple(ts, id)))
-      }
-      const dir = older ? 'desc' : 'asc'
-      const rows = await q
-        .orderBy('timestamp', dir)
-        .orderBy('id', dir)
-        .limit(seek.limit + 1)
-        .execute()
-      const hasMore = rows.length > seek.limit
-      if (hasMore) rows.pop()
-      if (!older) rows.reverse()
-      return { rows, hasMore }
+    list(f: AuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
+      return seekNewestFirst(filtered(f), 'timestamp', seek)
     },
   }
 }

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { Database, OutboxStatus, OutboxTable } from '../tables.js'
-import type { Rows, Seek } from './page.js'
+import { type Rows, type Seek, seekPage } from './page.js'
 
 export type OutboxRow = Selectable<OutboxTable>
 /** A row without its sealed body: what lists and the delivery's look-ups read. */
@@ -33,20 +33,10 @@ export function outboxQueries(db: Kysely<Database>) {
       return db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst()
     },
     /** Newest first: `after` a key walks to older messages, `before` to newer ones (ids sort by creation). */
-    async list(seek: Seek, status?: OutboxStatus): Promise<Rows<OutboxEntry>> {
-      const older = seek.direction === 'after'
-      let q = db
-        .selectFrom('outbox')
-        .select(ENTRY_COLUMNS)
-        .orderBy('id', older ? 'desc' : 'asc')
-        .limit(seek.limit + 1)
+    list(seek: Seek, status?: OutboxStatus): Promise<Rows<OutboxEntry>> {
+      let q = db.selectFrom('outbox').select(ENTRY_COLUMNS)
       if (status !== undefined) q = q.where('status', '=', status)
-      if (seek.key !== null) q = q.where('id', older ? '<' : '>', seek.key)
-      const rows = await q.execute()
-      const hasMore = rows.length > seek.limit
-      if (hasMore) rows.pop()
-      if (!older) rows.reverse()
-      return { rows, hasMore }
+      return seekPage(q, 'id', seek, 'desc')
     },
     async count(status?: OutboxStatus): Promise<number> {
       let q = db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n'))
