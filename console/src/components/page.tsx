@@ -42,6 +42,15 @@ export function PageHeader({
 }
 
 /** A problem the server (or the network) reported, in its own words. */
+/** Why a form was refused, in the server's own words. */
+export function FormError({ problem }: { problem: ApiProblem }) {
+  return (
+    <p className="notice notice-error" role="alert">
+      {problem.message}
+    </p>
+  )
+}
+
 export function ProblemNotice({ problem, children }: { problem: ApiProblem; children?: ReactNode }) {
   const title =
     problem.status === 403

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
-import { Loading, PageTitle } from '../../components/page'
+import { FormError, Loading, PageTitle } from '../../components/page'
 import { Link, navigate, paths } from '../../router'
 import { useSession } from '../../session'
 
@@ -60,9 +60,7 @@ function UnusableLink({ status, email, problem }: { status?: string; email?: str
     >
       <PageTitle title={title}>{title}</PageTitle>
       {problem && problem.status !== 404 ? (
-        <p className="notice notice-error" role="alert">
-          {problem.message}
-        </p>
+        <FormError problem={problem} />
       ) : (
         <p className="auth-lead">
           {status === 'used'
@@ -119,11 +117,7 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
         <strong>{link.email}</strong>
         {isNew ? ' to sign in.' : '. Every other session of yours ends.'}
       </p>
-      {problem && !passwordError && (
-        <p className="notice notice-error" role="alert">
-          {problem.message}
-        </p>
-      )}
+      {problem && !passwordError && <FormError problem={problem} />}
       <form className="form" onSubmit={submit}>
         <input type="email" name="email" autoComplete="username" value={link.email} readOnly hidden />
         {isNew && (
@@ -182,11 +176,7 @@ function SignInWithLink({ token, link }: { token: string; link: LinkInfo }) {
       <p className="auth-lead">
         This link signs you in as <strong>{link.name ? `${link.name} (${link.email})` : link.email}</strong>. It works once.
       </p>
-      {problem && (
-        <p className="notice notice-error" role="alert">
-          {problem.message}
-        </p>
-      )}
+      {problem && <FormError problem={problem} />}
       <button type="button" className="btn btn-primary btn-block" onClick={signIn} disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}
       </button>

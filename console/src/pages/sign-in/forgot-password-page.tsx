@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { type ApiProblem, api, asProblem, must } from '../../api/client'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
-import { PageTitle } from '../../components/page'
+import { FormError, PageTitle } from '../../components/page'
 import { Link, paths, useLocation } from '../../router'
 
 /** Asks for a link to choose a password. The answer is the same whether or not the email is known. */
@@ -47,11 +47,7 @@ export function ForgotPasswordPage() {
       ) : (
         <>
           <p className="auth-lead">Enter your email and we will send you a link to choose a new password.</p>
-          {problem && (
-            <p className="notice notice-error" role="alert">
-              {problem.message}
-            </p>
-          )}
+          {problem && <FormError problem={problem} />}
           <form className="form" onSubmit={submit}>
             <Field
               label="Email"

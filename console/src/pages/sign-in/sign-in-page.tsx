@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react'
 import { type ApiProblem, api, asProblem, must } from '../../api/client'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
-import { PageTitle } from '../../components/page'
+import { FormError, PageTitle } from '../../components/page'
 import { Link, navigate, paths, useLocation } from '../../router'
 import { useSession } from '../../session'
 
@@ -42,11 +42,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
           {notice}
         </p>
       )}
-      {problem && (
-        <p className="notice notice-error" role="alert">
-          {problem.message}
-        </p>
-      )}
+      {problem && <FormError problem={problem} />}
       <form className="form" onSubmit={submit}>
         <Field
           label="Email"
