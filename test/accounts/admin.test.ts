@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCliInProcess } from '../helpers/cli.js'
-import { type Gatehouse, HttpClient, startGatehouse } from '../helpers/gatehouse.js'
-import { Browser, errorOf, GOOD_PASSWORD, lastMail, type StoreSql, storeSql } from './support.js'
+import { HttpClient } from '../helpers/gatehouse.js'
+import { accountsServerForSuite, Browser, errorOf, GOOD_PASSWORD, lastMail } from './support.js'
 
 describe('instance admins', () => {
-  let gh: Gatehouse
-  let sql: StoreSql
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    sql = storeSql(gh)
-  })
-  afterAll(async () => {
-    sql?.close()
-    await gh?.stop()
-  })
+  const { gh, sql } = accountsServerForSuite()
 
   /** The CLI on the server's store: its SQLite file, or its PostgreSQL schema (the key file sits beside the SQLite path either way). */
   const cli = (...args: string[]) =>

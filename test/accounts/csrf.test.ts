@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
+import { describe, expect, it } from 'vitest'
 import { rawRequest } from '../reliability/support.js'
-import { Browser, errorOf, GOOD_PASSWORD, memberWithPassword, type StoreSql, storeSql } from './support.js'
+import { accountsServerForSuite, Browser, errorOf, GOOD_PASSWORD, memberWithPassword } from './support.js'
 
 describe('cross-site request forgery', () => {
-  let gh: Gatehouse
-  let sql: StoreSql
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    sql = storeSql(gh)
-  })
-  afterAll(async () => {
-    sql?.close()
-    await gh?.stop()
-  })
+  const { gh, sql } = accountsServerForSuite()
 
   const revokeAll = '/console/api/account/sessions/revoke-all?keepCurrent=true'
 
@@ -100,17 +89,7 @@ describe('cross-site request forgery', () => {
 })
 
 describe('cross-site request forgery, behind a public URL', () => {
-  let gh: Gatehouse
-  let sql: StoreSql
-
-  beforeAll(async () => {
-    gh = await startGatehouse({ publicUrl: 'https://gatehouse.example' })
-    sql = storeSql(gh)
-  })
-  afterAll(async () => {
-    sql?.close()
-    await gh?.stop()
-  })
+  const { gh, sql } = accountsServerForSuite({ publicUrl: 'https://gatehouse.example' })
 
   it('marks the cookie Secure, and trusts only the public origin', async () => {
     const { browser } = await memberWithPassword(gh, sql, 'secure@people.example')

@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
-import { Browser, errorOf, GOOD_PASSWORD, lastMail, memberWithPassword, outbox, type StoreSql, storeSql } from './support.js'
+import { accountsServerForSuite, Browser, errorOf, GOOD_PASSWORD, lastMail, memberWithPassword, outbox } from './support.js'
 
 describe('passwords and links', () => {
-  let gh: Gatehouse
-  let sql: StoreSql
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    sql = storeSql(gh)
-  })
-  afterAll(async () => {
-    sql?.close()
-    await gh?.stop()
-  })
+  const { gh, sql } = accountsServerForSuite()
 
   /** A member without a password, and the token of the set-password link just mailed to them. */
   async function invitedMember(email: string) {

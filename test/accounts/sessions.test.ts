@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
 import { testStore } from '../helpers/postgres.js'
-import { Browser, errorOf, GOOD_PASSWORD, memberWithPassword, type StoreSql, storeSql } from './support.js'
+import { accountsServerForSuite, Browser, errorOf, GOOD_PASSWORD, memberWithPassword, type StoreSql, storeSql } from './support.js'
 
 describe('sessions and the security log', () => {
-  let gh: Gatehouse
-  let sql: StoreSql
-
-  beforeAll(async () => {
-    gh = await startGatehouse()
-    sql = storeSql(gh)
-  })
-  afterAll(async () => {
-    sql?.close()
-    await gh?.stop()
-  })
+  const { gh, sql } = accountsServerForSuite()
 
   /** A person signed in on three devices: the link's browser, a laptop and a phone. */
   async function threeSessions(email: string) {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
-import { expect } from 'vitest'
-import type { Gatehouse, HttpResult } from '../helpers/gatehouse.js'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { type Gatehouse, type HttpResult, type StartOptions, startedLater, startGatehouse } from '../helpers/gatehouse.js'
 
 export const GOOD_PASSWORD = 'correct horse battery staple'
 
@@ -168,4 +168,22 @@ export function errorOf(res: HttpResult): { type: string; message: string; statu
   expect(res.headers.get('content-type')).toMatch(/^application\/json/)
   expect(res.body.errors).toHaveLength(1)
   return res.body.errors[0]
+}
+
+/**
+ * A server and SQL on its store for the describe block it is called in: started before its tests, closed after
+ * them. The answer's `gh` and `sql` stand for them once beforeAll has run.
+ */
+export function accountsServerForSuite(options: StartOptions = {}): { gh: Gatehouse; sql: StoreSql } {
+  let gh: Gatehouse | undefined
+  let sql: StoreSql | undefined
+  beforeAll(async () => {
+    gh = await startGatehouse(options)
+    sql = storeSql(gh)
+  })
+  afterAll(async () => {
+    sql?.close()
+    await gh?.stop()
+  })
+  return { gh: startedLater(() => gh, "the suite's Gatehouse"), sql: startedLater(() => sql, "the suite's store SQL") }
 }

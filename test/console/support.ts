@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { AxeBuilder } from '@axe-core/playwright'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, expect } from 'vitest'
-import { ADMIN_KEY, HttpClient } from '../helpers/gatehouse.js'
+import { ADMIN_KEY, HttpClient, startedLater } from '../helpers/gatehouse.js'
 import { type ServerProcess, spawnServer } from '../helpers/process.js'
 
 /*
@@ -170,31 +170,22 @@ export async function setPasswordThroughLink(server: DemoServer, page: Page, ema
  * One demo server, one Chromium and one watched tab for the describe block it is called in: started before its
  * tests, stopped after them. Reading `server`, `browser` or `tab` before beforeAll has run throws.
  */
-export function consoleSuite(): { readonly server: DemoServer; readonly browser: Browser; readonly tab: Watched } {
-  const started: { server?: DemoServer; browser?: Browser; tab?: Watched } = {}
+export function consoleSuite(): { server: DemoServer; browser: Browser; tab: Watched } {
+  let server: DemoServer | undefined
+  let browser: Browser | undefined
+  let tab: Watched | undefined
   beforeAll(async () => {
-    const [server, browser] = await Promise.all([startDemoServer(), launchChromium()])
-    Object.assign(started, { server, browser, tab: await openPage(browser, server) })
+    ;[server, browser] = await Promise.all([startDemoServer(), launchChromium()])
+    tab = await openPage(browser, server)
   })
   afterAll(async () => {
-    await started.browser?.close()
-    await started.server?.stop()
+    await browser?.close()
+    await server?.stop()
   })
-  const get = <K extends keyof typeof started>(key: K): NonNullable<(typeof started)[K]> => {
-    const value = started[key]
-    if (value === undefined) throw new Error(`the suite's ${key} is used before beforeAll started it`)
-    return value as NonNullable<(typeof started)[K]>
-  }
   return {
-    get server() {
-      return get('server')
-    },
-    get browser() {
-      return get('browser')
-    },
-    get tab() {
-      return get('tab')
-    },
+    server: startedLater(() => server, "the suite's server"),
+    browser: startedLater(() => browser, "the suite's Chromium"),
+    tab: startedLater(() => tab, "the suite's tab"),
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { newConnectionRow } from '../../src/directory/connections.js'
 import type { ConnectionRow } from '../../src/store/queries/connections.js'
-import { type Gatehouse, HttpClient, type SeededWorkspace, startGatehouse } from './gatehouse.js'
+import { type Gatehouse, HttpClient, type SeededWorkspace, startedLater, startGatehouse } from './gatehouse.js'
 
 /**
  * Connects a workspace of `gh` (the same server plays the remote) to its directory by inserting the
@@ -50,15 +50,4 @@ export function directoryServerForSuite(options: { clearFaultsAfterEach?: boolea
     })
   }
   return { gh: startedLater(() => gh, "the suite's Gatehouse"), api: startedLater(() => api, "the suite's directory client") }
-}
-
-/** Stands for the object `current` answers once it exists: property reads go to it, and throw before it does. */
-function startedLater<T extends object>(current: () => T | undefined, what: string): T {
-  return new Proxy({} as T, {
-    get(_, key) {
-      const target = current()
-      if (target === undefined) throw new Error(`${what} is used before beforeAll started it`)
-      return Reflect.get(target, key)
-    },
-  })
 }

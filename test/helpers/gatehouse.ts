@@ -169,3 +169,14 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
     },
   }
 }
+
+/** Stands for the object `current` answers once it exists: property reads go to it, and throw before it does. */
+export function startedLater<T extends object>(current: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_, key) {
+      const target = current()
+      if (target === undefined) throw new Error(`${what} is used before beforeAll started it`)
+      return Reflect.get(target, key)
+    },
+  })
+}
