@@ -1,4 +1,5 @@
 import { NotAllowedError, NotFoundError, ValidationError } from '../errors.js'
+import type { Actor } from '../iam/audit.js'
 import { bySubject, toPermissionV1 } from '../iam/present.js'
 import { findRole, WORKSPACE_OWNER_ROLE_ID } from '../iam/rules/roles.js'
 import type { Queries } from '../store/queries/index.js'
@@ -50,6 +51,14 @@ export async function ownerAccessTo(q: Queries, workspaceId: string, who: Pick<S
   const access = await accessTo(q, workspaceId, who)
   if (!access.owner) throw new NotAllowedError("Forbidden: only the workspace's owners may manage its members")
   return access
+}
+
+/**
+ * The audit actor of a change made in the console: the person's user in the workspace (as Segment's trail names
+ * people), or their account for an instance admin who is not a member; always with their email.
+ */
+export function personActor(access: WorkspaceAccess, who: Pick<SignedIn, 'accountId' | 'email'>): Actor {
+  return { id: access.user?.id ?? who.accountId, email: who.email }
 }
 
 export function presentAccess(access: WorkspaceAccess) {

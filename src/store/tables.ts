@@ -28,6 +28,9 @@ export interface Database {
   account_links: AccountLinkTable
   account_events: AccountEventTable
   outbox: OutboxTable
+  invite_links: InviteLinkTable
+  account_codes: AccountCodeTable
+  account_recovery_codes: AccountRecoveryCodeTable
 }
 
 export interface MetaTable {
@@ -46,6 +49,12 @@ export interface WorkspaceTable {
   user_count: Generated<number>
   invite_count: Generated<number>
   group_count: Generated<number>
+  /** JSON array of email addresses. */
+  billing_contacts: Generated<string>
+  /** JSON array of email addresses. */
+  incident_contacts: Generated<string>
+  /** 1: a session must have passed MFA to enter the workspace in the console. */
+  require_mfa: Generated<number>
 }
 
 export type TokenRole = 'OWNER' | 'MEMBER'
@@ -58,6 +67,10 @@ export interface ApiTokenTable {
   secret_hash: string
   created_at: string
   revoked_at: string | null
+  /** The email of the person who made it in the console; null for the admin key, the CLI and the demo. */
+  created_by: ColumnType<string | null, string | null | undefined, string | null>
+  /** Written at most about once a minute. */
+  last_used_at: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface UserTable {
@@ -292,6 +305,11 @@ export interface AccountTable {
   instance_admin: Generated<number>
   created_at: string
   updated_at: string
+  /** AES-256-GCM sealed TOTP secret (pending until `totp_enabled_at`). */
+  totp_secret_sealed: ColumnType<string | null, string | null | undefined, string | null>
+  totp_enabled_at: ColumnType<string | null, string | null | undefined, string | null>
+  /** The last TOTP time step accepted: a code is good once. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export interface AccountSessionTable {
@@ -305,6 +323,8 @@ export interface AccountSessionTable {
   revoked_at: string | null
   ip: string | null
   user_agent: string | null
+  /** When the session passed MFA; null: password only (Require MFA workspaces ask for more). */
+  mfa_at: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export type LinkPurpose = 'set_password' | 'reset_password' | 'sign_in'
@@ -350,4 +370,40 @@ export interface OutboxTable {
   heartbeat_at: string | null
   created_at: string
   sent_at: string | null
+}
+
+/** A single-use invitation link: the invitee may have no account yet. The invite may be gone (accepted, revoked). */
+export interface InviteLinkTable {
+  id: string
+  secret_hash: string
+  workspace_id: string
+  invite_id: string
+  email_key: string
+  created_at: string
+  expires_at: string
+  used_at: string | null
+}
+
+export type CodePurpose = 'create_token'
+
+/** A short emailed code (token creation's security code), HMAC'd with the server secret, a few attempts at most. */
+export interface AccountCodeTable {
+  id: string
+  account_id: string
+  workspace_id: string
+  purpose: CodePurpose
+  code_hash: string
+  attempts: Generated<number>
+  created_at: string
+  expires_at: string
+  used_at: string | null
+}
+
+/** One of an account's single-use MFA recovery codes (hashed). */
+export interface AccountRecoveryCodeTable {
+  id: string
+  account_id: string
+  code_hash: string
+  created_at: string
+  used_at: string | null
 }

@@ -8,6 +8,7 @@ import { oneRunningSyncMigration } from './0006-one-running-sync.js'
 import { idempotencyLivenessMigration } from './0007-idempotency-liveness.js'
 import { unloggedRateLimitsMigration } from './0008-unlogged-rate-limits.js'
 import { accountsMigration } from './0009-accounts.js'
+import { consoleMigration } from './0010-console.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -23,6 +24,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0007-idempotency-liveness': idempotencyLivenessMigration,
     '0008-unlogged-rate-limits': unloggedRateLimitsMigration(dialect),
     '0009-accounts': accountsMigration(dialect),
+    '0010-console': consoleMigration(dialect),
   }
   return { getMigrations: async () => migrations }
 }

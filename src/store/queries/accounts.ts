@@ -64,7 +64,7 @@ export function accountQueries(db: Kysely<Database>) {
         .execute()
     },
 
-    async insertSession(row: SessionRow): Promise<void> {
+    async insertSession(row: Insertable<AccountSessionTable>): Promise<void> {
       await db.insertInto('account_sessions').values(row).execute()
     },
     /** The session with this secret hash and its account, whatever its state (the caller judges expiry). */
