@@ -31,6 +31,7 @@ export function requireSession(app: FastifyInstance, accounts: AccountsContext):
     }
     if (changesState(req.method) && !accounts.csrf.matches(signedIn.sessionId, req.headers[CSRF_HEADER]))
       throw new NotAllowedError('Forbidden: a change needs the X-CSRF-Token header that GET /console/api/session gives')
+    await accounts.throttle.request(signedIn.accountId)
     req.signedIn = signedIn
   })
 }

@@ -20,6 +20,8 @@ export interface ThrottleLimits {
   resetPerAddress: AttemptLimit
   /** Unknown link secrets tried per client address. */
   linksPerAddress: AttemptLimit
+  /** Console API requests per person, their own budget: the console never spends a workspace's Public API budget. */
+  requestsPerAccount: AttemptLimit
 }
 
 export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
@@ -28,6 +30,7 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
   resetPerEmail: { points: 3, windowSeconds: 3600 },
   resetPerAddress: { points: 30, windowSeconds: 3600 },
   linksPerAddress: { points: 30, windowSeconds: 15 * 60 },
+  requestsPerAccount: { points: 600, windowSeconds: 60 },
 }
 
 type Budget = keyof ThrottleLimits
@@ -55,6 +58,7 @@ export class Throttle {
       resetPerEmail: make('resetPerEmail'),
       resetPerAddress: make('resetPerAddress'),
       linksPerAddress: make('linksPerAddress'),
+      requestsPerAccount: make('requestsPerAccount'),
     }
   }
 
@@ -89,6 +93,11 @@ export class Throttle {
   /** Spends a link lookup of the address; refunded when the link exists. */
   link(address: string): Promise<Spent> {
     return this.spend([['linksPerAddress', address]], 'Too many unknown links')
+  }
+
+  /** Spends one console API request of the signed-in person (429 past the per-minute budget). */
+  async request(accountId: string): Promise<void> {
+    await this.spend([['requestsPerAccount', accountId]], 'Too many requests')
   }
 
   private async spend(budgets: [Budget, string][], what: string): Promise<Spent> {
