@@ -66,9 +66,9 @@ export interface LogStream {
 }
 
 /** Builds the Fastify app. It never listens: `server.ts` does, tests may use `inject`. Stateless by design. */
-/** Single-use link secrets travel in the path (`/console/api/links/<secret>`): logged URLs show none. */
+/** Single-use link secrets travel in the path (`/console/api/links/<secret>`, `/console/invitation/<secret>`): logged URLs show none. */
 function withoutLinkSecrets(url: string): string {
-  return url.replace(/(\/console\/(?:api\/)?links?\/)[^/?#]+/, '$1[redacted]')
+  return url.replace(/(\/console\/(?:api\/)?(?:links?|invitations?)\/)[^/?#]+/, '$1[redacted]')
 }
 
 /** Fastify's own request serializer, but with link secrets masked. */
@@ -230,7 +230,8 @@ export async function buildApp({
   await app.register(async (api) => {
     requireWorkspaceToken(api, store, rateLimits)
     injectFaults(api, faults)
-    const deps = { store, cursors }
+    // Invites made through the Public API are mailed; the mailer is poked once their change has committed.
+    const deps = { store, cursors, invitations: accounts.invitations, mailQueued: () => accounts.mailQueued() }
     await api.register(workspaceRoutes, deps)
     await api.register(userRoutes, deps)
     await api.register(inviteRoutes, deps)

@@ -27,6 +27,8 @@ export interface ServeConfig {
   logStream?: LogStream | undefined
   /** Create a demo workspace (and print its token) when the store has none. */
   demo: boolean
+  /** A fixture file (`--seed`, env GATEHOUSE_SEED) seeded into an empty store, and what `POST /admin/reset` returns to. */
+  seedFile: string | undefined
   /** Key for remote tokens: GATEHOUSE_SECRET_KEY, else this key file (created 0600 on first start). */
   secretKey: string | undefined
   keyFile: string
@@ -69,6 +71,7 @@ export interface ServeFlags {
   redisUrl?: string
   logLevel?: string
   demo?: boolean
+  seed?: string
   secretKeyFile?: string
   syncInterval?: string
   driftThreshold?: string
@@ -144,7 +147,9 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     },
     ...limiterStore(flags, env),
     logLevel: flags.logLevel ?? env.GATEHOUSE_LOG_LEVEL ?? 'info',
-    demo: flags.demo ?? env.GATEHOUSE_DEMO !== 'false',
+    // A seeded store holds the seed's workspaces only, never the demo's.
+    demo: (flags.seed ?? env.GATEHOUSE_SEED) ? false : (flags.demo ?? env.GATEHOUSE_DEMO !== 'false'),
+    seedFile: flags.seed ?? (env.GATEHOUSE_SEED || undefined),
     ...keyConfig(flags.db, flags.secretKeyFile, env),
     directory: {
       ...DEFAULT_DIRECTORY_CONFIG,

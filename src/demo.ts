@@ -2,6 +2,7 @@ import { accountForEmail } from './accounts/accounts.js'
 import { issueSignInLink } from './accounts/links.js'
 import { OPERATOR } from './iam/audit.js'
 import { addEmailsToGroup, createGroup } from './iam/operations/groups.js'
+import type { InvitationSender } from './iam/operations/invitations.js'
 import { createLabel } from './iam/operations/labels.js'
 import { addMembers, createInvites } from './iam/operations/members.js'
 import { addPermissions, permissionContext } from './iam/operations/permissions.js'
@@ -180,7 +181,7 @@ const GROUPS: { name: string; members: string[]; roles: [RoleName, Label[]?][] }
  * Fills a new store with the demo workspace, in the caller's transaction, and makes its owner's account a
  * one-time sign-in link. Undefined when the store already has a workspace (the demo is for first starts only).
  */
-export async function seedDemoWorkspace(q: Queries, now: Date) {
+export async function seedDemoWorkspace(q: Queries, now: Date, invitations: InvitationSender) {
   if ((await q.workspaces.count()) > 0) return undefined
   const created = await createWorkspace(q, {
     name: 'Demo Workspace',
@@ -208,12 +209,12 @@ export async function seedDemoWorkspace(q: Queries, now: Date) {
     email: invite.email,
     permissions: checkInvitePermissions(invite.permissions, context, `invites.${i}.permissions`),
   }))
-  await createInvites(q, id, invites, OPERATOR)
+  await createInvites(q, id, invites, OPERATOR, invitations)
 
   for (const group of GROUPS) {
     const row = await createGroup(q, id, group.name, OPERATOR)
     const emails = group.members.map((member) => (member.includes('@') ? member : demoEmail(member)))
-    await addEmailsToGroup(q, id, row.id, emails, OPERATOR)
+    await addEmailsToGroup(q, id, row.id, emails, OPERATOR, invitations)
     const permissions = group.roles.map(([name, labels]) => ({
       roleId: roleId(name),
       resources: [{ id, type: 'WORKSPACE' as const, ...(labels ? { labels } : {}) }],

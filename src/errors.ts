@@ -57,6 +57,27 @@ export class NotAllowedError extends ApiError {
   }
 }
 
+/** 401 at sign-in: the password is right and the account has MFA; send it again with `totpCode` or `recoveryCode`. */
+export class MfaRequiredError extends ApiError {
+  constructor(message = 'Enter the code from your authenticator app, or a recovery code') {
+    super(401, 'mfa-required', message)
+  }
+}
+
+/** 403: the workspace requires MFA and the signed-in person has not set it up; other workspaces stay open. */
+export class MfaEnrollmentRequiredError extends ApiError {
+  constructor(message = 'This workspace requires multi-factor authentication: set it up in My account to enter') {
+    super(403, 'mfa-enrollment-required', message)
+  }
+}
+
+/** 403: the workspace requires MFA and this session has not passed it (POST /console/api/session/mfa). */
+export class MfaVerificationRequiredError extends ApiError {
+  constructor(message = 'This workspace requires multi-factor authentication: enter a code to continue') {
+    super(403, 'mfa-verification-required', message)
+  }
+}
+
 export class NotFoundError extends ApiError {
   constructor(what: string, field?: string) {
     super(404, 'not-found', `${what} not found`, field === undefined ? {} : { field })

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { createAccountsContext } from './accounts/context.js'
-import type { PublicSite } from './accounts/site.js'
+import { type AccountsContext, createAccountsContext } from './accounts/context.js'
 import { buildApp } from './app.js'
 import { CredentialCipher, verifyKey } from './auth/credentials.js'
 import { type ServeConfig, storeConfig } from './config.js'
@@ -22,6 +21,8 @@ export interface RunningServer {
   store: Store
   /** What the directory runs on (the sync engine, tests). */
   directory: DirectoryContext
+  /** Sign-in, sessions, links and invitation mail (the emulator's seed mails its invites through it). */
+  accounts: AccountsContext
   /** Sends (or, without SMTP, announces) the outbox. */
   mailer: Mailer
   url: string
@@ -76,7 +77,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   accounts.site.listeningOn(url) // links in mail point here unless --public-url says otherwise
-  if (config.demo) await seedDemo(store, accounts.site, url, print)
+  if (config.demo) await seedDemo(store, accounts, url, print)
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
   mailer.start()
   print(
@@ -94,7 +95,7 @@ export async function startServer(
     })()
     return stopping
   }
-  return { app, store, directory, mailer, url, stop }
+  return { app, store, directory, accounts, mailer, url, stop }
 }
 
 /** Where mail goes, for the ready line: the SMTP server's host, never the URL (it holds a password). */
@@ -125,8 +126,10 @@ export async function openDirectory(
 }
 
 /** On a first start, the demo workspace; prints its token and a sign-in link once (never logged; the store keeps their hashes). */
-async function seedDemo(store: Store, site: PublicSite, url: string, print: (line: string) => void): Promise<void> {
-  const created = await store.write((q) => seedDemoWorkspace(q, new Date()))
+async function seedDemo(store: Store, accounts: AccountsContext, url: string, print: (line: string) => void): Promise<void> {
+  const { site } = accounts
+  // The demo's pending invites are mailed too (the mailer starts right after this).
+  const created = await store.write((q) => seedDemoWorkspace(q, new Date(), accounts.invitations))
   if (!created) return
   print(
     [

@@ -8,7 +8,17 @@ export const paths = {
   workspaces: '/console/workspaces',
   workspace: (id: string) => `/console/workspaces/${encodeURIComponent(id)}`,
   users: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/users`,
+  groups: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/groups`,
+  group: (id: string, groupId: string) => `/console/workspaces/${encodeURIComponent(id)}/groups/${encodeURIComponent(groupId)}`,
   access: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/access`,
+  invites: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/invites`,
+  roles: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/roles`,
+  labels: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/labels`,
+  invitation: (token: string) => `/console/invitation/${encodeURIComponent(token)}`,
+  tokens: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/tokens`,
+  audit: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/audit`,
+  settings: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/settings`,
+  settingsAuthentication: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/settings/authentication`,
   account: '/console/account',
 }
 

@@ -1,15 +1,29 @@
-import { createContext, type ReactNode, useContext, useEffect, useState } from 'react'
+import { createContext, lazy, type ReactNode, Suspense, useCallback, useContext, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from './api/client'
 
 export type WorkspaceAccess = Answer<'/console/api/workspaces/{workspaceId}/access', 'get'>
 
 type WorkspaceState = { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; access: WorkspaceAccess }
 
-const WorkspaceContext = createContext<{ id: string; state: WorkspaceState } | null>(null)
+interface WorkspaceContextValue {
+  id: string
+  state: WorkspaceState
+  /** Asks for the access again (after the person set up or passed MFA for it). */
+  reload: () => void
+}
+
+const WorkspaceContext = createContext<WorkspaceContextValue | null>(null)
+
+/** The answers of a workspace with Require MFA on that this session may not enter yet. */
+const MFA_REFUSALS = new Set(['mfa-enrollment-required', 'mfa-verification-required'])
+const MfaGate = lazy(() => import('./components/mfa-gate').then((m) => ({ default: m.MfaGate })))
 
 /** What the signed-in person may do in one workspace (GET …/access), for the pages and the navigation inside it. */
 export function WorkspaceProvider({ id, children }: { id: string; children: ReactNode }) {
   const [state, setState] = useState<{ id: string; state: WorkspaceState }>({ id, state: { status: 'loading' } })
+  const [attempt, setAttempt] = useState(0)
+  const reload = useCallback(() => setAttempt((n) => n + 1), [])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new `attempt` asks again for the same workspace
   useEffect(() => {
     let current = true
     setState({ id, state: { status: 'loading' } })
@@ -20,12 +34,30 @@ export function WorkspaceProvider({ id, children }: { id: string; children: Reac
     return () => {
       current = false
     }
-  }, [id])
+  }, [id, attempt])
   // While another workspace's answer is on screen, this one is loading.
-  const value = state.id === id ? state : { id, state: { status: 'loading' as const } }
+  const value = { ...(state.id === id ? state : { id, state: { status: 'loading' as const } }), reload }
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>
 }
 
-export function useWorkspace(): { id: string; state: WorkspaceState } | null {
+export function useWorkspace(): WorkspaceContextValue | null {
   return useContext(WorkspaceContext)
+}
+
+/**
+ * A workspace page, or, when the workspace requires MFA that this session has not met, the panel that sets it
+ * up or asks for a code instead (then the access is asked again). Other workspaces stay open meanwhile.
+ */
+export function WorkspaceGate({ children }: { children: ReactNode }) {
+  const workspace = useWorkspace()
+  if (workspace?.state.status !== 'failed' || !MFA_REFUSALS.has(workspace.state.problem.type)) return children
+  return (
+    <Suspense fallback={null}>
+      <MfaGate
+        workspaceId={workspace.id}
+        kind={workspace.state.problem.type === 'mfa-enrollment-required' ? 'enrol' : 'verify'}
+        onPassed={workspace.reload}
+      />
+    </Suspense>
+  )
 }

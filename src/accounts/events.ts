@@ -12,6 +12,14 @@ export type AccountEventType =
   | 'link_used'
   | 'instance_admin_added'
   | 'instance_admin_removed'
+  | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'mfa_verified'
+  | 'mfa_failed'
+  | 'mfa_recovery_codes_regenerated'
+  | 'mfa_reset'
+  | 'security_code_sent'
+  | 'token_created'
 
 /** Where a request came from, as the session list and the security log show it. */
 export interface Client {

@@ -39,12 +39,80 @@ export function resetPasswordMessage(mail: LinkMail): MailMessage {
   return build(mail, 'password_reset', 'Reset your Gatehouse password', lines, 'Choose a new password')
 }
 
+/** What a security-code mail names: the code, the workspace it is for, and how long it works. */
+export interface SecurityCodeMail {
+  to: string
+  name: string
+  code: string
+  workspaceName: string
+  validFor: string
+}
+
+/** Mail with the 6-digit code that confirms creating a Public API token (Segment's "security code" step). */
+export function securityCodeMessage(mail: SecurityCodeMail): MailMessage {
+  const lines = [
+    `${greeting(mail.name)},`,
+    '',
+    `Your security code to create a Public API token in the workspace "${mail.workspaceName}" is:`,
+    '',
+    mail.code,
+    '',
+    `It works once, for ${mail.validFor}. Enter it in the Create Token dialog.`,
+    'If you did not try to create a token, do not share this code, and change your password.',
+  ]
+  // No link in this mail: an empty url never matches a line, so `build` renders every line as text.
+  return build(
+    { to: mail.to, name: mail.name, url: '', validFor: mail.validFor },
+    'security_code',
+    'Your Gatehouse security code',
+    lines,
+    '',
+  )
+}
+
+/** What an invitation mail names: the workspace and, when a person invited (not a token or the operator), who. */
+export interface InvitationMail extends LinkMail {
+  workspaceName: string
+  inviter: { name: string; email: string } | undefined
+}
+
+/** Mail with the link that accepts an invitation to a workspace. */
+export function invitationMessage(mail: InvitationMail): MailMessage {
+  const who = mail.inviter ? `${mail.inviter.name.trim() || mail.inviter.email} (${mail.inviter.email}) invited you` : 'You are invited'
+  const lines = [
+    'Hello,',
+    '',
+    `${who} to join the workspace "${mail.workspaceName}" on Gatehouse. Accept the invitation here:`,
+    '',
+    mail.url,
+    '',
+    `The link works once, for ${mail.validFor}. If it has expired, open it anyway to ask for a new one.`,
+    'If you did not expect this message, you can ignore it.',
+  ]
+  return build(mail, 'invitation', `Join ${mail.workspaceName} on Gatehouse`, lines, 'Accept the invitation')
+}
+
+/** Notice that an instance admin reset the person's MFA (no secret in it: the link is the sign-in page). */
+export function mfaResetMessage(mail: Omit<LinkMail, 'validFor'>): MailMessage {
+  const lines = [
+    `${greeting(mail.name)},`,
+    '',
+    'An administrator of this Gatehouse server reset the multi-factor authentication of your account: your authenticator app and recovery codes no longer work, and every session was signed out.',
+    'Sign in with your password, then set up multi-factor authentication again in My account:',
+    '',
+    mail.url,
+    '',
+    'If you did not ask for this, tell your administrator at once.',
+  ]
+  return build({ ...mail, validFor: '' }, 'mfa_reset', 'Your Gatehouse multi-factor authentication was reset', lines, 'Sign in')
+}
+
 function greeting(name: string): string {
   return name.trim() === '' ? 'Hello' : `Hello ${name.trim()}`
 }
 
 /** The text body is the lines; the HTML body is the same lines, escaped, with the link as a button. */
-function build(mail: LinkMail, kind: string, subject: string, lines: string[], button: string): MailMessage {
+export function build(mail: LinkMail, kind: string, subject: string, lines: string[], button: string): MailMessage {
   const html = lines
     .filter((line) => line !== '')
     .map((line) =>

@@ -11,10 +11,12 @@ export async function sessionView(
   session: { id: string; createdAt: string; expiresAt: string },
 ) {
   const memberships = await q.accounts.memberships(who.emailKey)
+  const totp = await q.mfa.totp(who.accountId)
   return {
     account: { id: who.accountId, email: who.email, name: who.name, instanceAdmin: who.instanceAdmin },
     workspaces: memberships.map((m) => ({ id: m.workspace_id, slug: m.slug, name: m.workspace_name, userId: m.user_id })),
     session: { id: session.id, createdAt: session.createdAt, expiresAt: session.expiresAt },
+    mfa: { enabled: totp?.totp_enabled_at != null, passedAt: await q.mfa.sessionMfaAt(session.id) },
     csrfToken: csrf.tokenFor(session.id),
   }
 }

@@ -1,11 +1,12 @@
 import { hashSecret } from '../auth/secrets.js'
-import { ConflictError, NotFoundError } from '../errors.js'
+import { ConflictError, MfaRequiredError, NotFoundError } from '../errors.js'
 import { emailKey } from '../iam/operations/members.js'
 import type { Queries } from '../store/queries/index.js'
 import { accountForEmail } from './accounts.js'
 import type { AccountsContext } from './context.js'
 import { type Client, recordEvent } from './events.js'
 import { issueLink, linkProblem, linkStatus } from './links.js'
+import { checkOneFactor, type SecondFactor, spendSecondFactor, wrongCode } from './mfa.js'
 import { checkPasswordPolicy, hashPassword } from './passwords.js'
 import { openSession, type StartedSession } from './sign-in.js'
 
@@ -32,26 +33,41 @@ export async function requestPasswordReset(ctx: AccountsContext, email: string, 
 /** What a link is for and whether it can still be used, for the console page that opens it. */
 export async function inspectLink(ctx: AccountsContext, secret: string, client: Client) {
   const link = await findLink(ctx, secret, client)
-  return { purpose: link.purpose, email: link.email, name: link.name, status: linkStatus(link, new Date()), expiresAt: link.expires_at }
+  return {
+    purpose: link.purpose,
+    email: link.email,
+    name: link.name,
+    status: linkStatus(link, new Date()),
+    expiresAt: link.expires_at,
+    mfaRequired: await hasMfa(ctx, link.account_id),
+  }
 }
 
 /**
  * Uses a set-password or reset link: sets the password (and the name, if given), ends every session and
  * every other link of the account, and signs in with a new session. A link works once, even when two
- * requests race for it.
+ * requests race for it. For an account with MFA the link is one factor only (whoever reads the mailbox): it
+ * also needs a code, and a wrong one changes nothing and counts as a failed sign-in.
  */
 export async function redeemLink(
   ctx: AccountsContext,
   secret: string,
-  input: { password: string; name?: string | undefined; previousSecret: string | undefined },
+  input: { password: string; name?: string | undefined; previousSecret: string | undefined } & SecondFactor,
   client: Client,
 ): Promise<StartedSession> {
+  checkOneFactor(input)
   const link = await usableLink(ctx, secret, client, 'password')
+  const mfa = await hasMfa(ctx, link.account_id)
+  if (mfa && input.totpCode === undefined && input.recoveryCode === undefined) throw new MfaRequiredError()
+  const spent = mfa ? await ctx.throttle.signIn(emailKey(link.email), client.ip ?? 'unknown') : undefined
   await checkPasswordPolicy(input.password, link.email, 'password')
   const hash = await hashPassword(input.password)
-  return ctx.store.write(async (q) => {
+  const started = await ctx.store.write(async (q) => {
     const now = new Date()
     const at = now.toISOString()
+    // Checked first: a wrong code rolls the whole change back, the link stays usable.
+    if (mfa && (await spendSecondFactor(q, ctx, { id: link.account_id, email: link.email }, input, now)) === undefined)
+      throw wrongCode(input)
     await useOnce(q, link, now)
     const name = input.name?.trim()
     await q.accounts.update(link.account_id, { password_hash: hash, password_changed_at: at, ...(name ? { name } : {}) }, at)
@@ -59,8 +75,10 @@ export async function redeemLink(
     const endedSessions = await q.accounts.revokeSessions(link.account_id, at)
     await recordEvent(q, link.account_id, 'link_used', client, at, { purpose: link.purpose })
     await recordEvent(q, link.account_id, 'password_changed', client, at, { via: link.purpose, endedSessions })
-    return signInAfterLink(q, ctx, link, input.previousSecret, client, now)
+    return signInAfterLink(q, ctx, link, input.previousSecret, client, now, mfa)
   })
+  await spent?.refund()
+  return started
 }
 
 /**
@@ -74,6 +92,8 @@ export async function signInWithLink(
   client: Client,
 ): Promise<StartedSession> {
   const link = await usableLink(ctx, secret, client, 'session')
+  if (await hasMfa(ctx, link.account_id))
+    throw new ConflictError('This account uses MFA: sign in with your password and a code instead of this link')
   return ctx.store.write(async (q) => {
     const now = new Date()
     await useOnce(q, link, now)
@@ -109,11 +129,16 @@ async function signInAfterLink(
   previousSecret: string | undefined,
   client: Client,
   now: Date,
+  mfaPassed = false,
 ): Promise<StartedSession> {
   const account = await q.accounts.find(link.account_id)
   if (!account) throw new NotFoundError('Link')
   if (previousSecret !== undefined) await q.accounts.revokeSessionByHash(hashSecret(previousSecret), now.toISOString())
-  return openSession(q, ctx, account, client, now, { via: link.purpose === 'sign_in' ? 'sign_in_link' : 'link' })
+  return openSession(q, ctx, account, client, now, { via: link.purpose === 'sign_in' ? 'sign_in_link' : 'link' }, mfaPassed)
+}
+
+async function hasMfa(ctx: AccountsContext, accountId: string): Promise<boolean> {
+  return (await ctx.store.read((q) => q.mfa.totp(accountId)))?.totp_enabled_at != null
 }
 
 /** The link with this secret; unknown secrets spend from the address's budget (404, then 429). */

@@ -4,6 +4,7 @@ import { NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.
 import { StatusOutput } from '../iam/schemas/common.js'
 import type { CursorCodec } from '../wire/cursor.js'
 import { PageQuery, paginate } from '../wire/pagination.js'
+import { invitationRoutes } from './console/invitation-routes.js'
 import type { AccountsContext } from './context.js'
 import { refuseCrossSite } from './csrf.js'
 import { recordEvent } from './events.js'
@@ -51,6 +52,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app,
     reply.header('cache-control', 'no-store')
   })
   await app.register(signedOutRoutes, { accounts, cursors })
+  await app.register(invitationRoutes, { accounts, cursors })
   await app.register(signedInRoutes, { accounts, cursors })
 }
 

@@ -20,13 +20,33 @@ const NewPassword = Type.String({
   description: `At least ${MIN_PASSWORD_LENGTH} characters, not a common password, not the email address`,
 })
 
-export const SignInBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false })
+/** A code from an authenticator app (6 digits; spaces are ignored) or a recovery code, as typed. */
+export const TotpCode = Type.String({ minLength: 1, maxLength: 16, description: 'The 6 digits the authenticator app shows now' })
+export const RecoveryCode = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  description: 'One of the recovery codes shown when MFA was set up; each works once',
+})
+
+export const SignInBody = Type.Object(
+  {
+    email: Email,
+    password: Password,
+    totpCode: Type.Optional(TotpCode),
+    recoveryCode: Type.Optional(RecoveryCode),
+  },
+  { additionalProperties: false },
+)
 
 export const SessionOutput = data({
   account: Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), instanceAdmin: Type.Boolean() }),
   /** The workspaces the person is a member of (a `users` row with their email). */
   workspaces: Type.Array(Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), userId: Type.String() })),
   session: Type.Object({ id: Type.String(), createdAt: Type.String(), expiresAt: Type.String() }),
+  mfa: Type.Object({
+    enabled: Type.Boolean({ description: 'The account has a TOTP authenticator set up' }),
+    passedAt: Nullable(Type.String({ description: 'When this session passed MFA; null: not (yet)' })),
+  }),
   csrfToken: Type.String({ description: 'Send it as X-CSRF-Token with every change made with this session' }),
 })
 
@@ -70,10 +90,18 @@ export const LinkOutput = data({
     name: Type.String(),
     status: Type.Union([Type.Literal('valid'), Type.Literal('expired'), Type.Literal('used')]),
     expiresAt: Type.String(),
+    mfaRequired: Type.Boolean({
+      description: 'The account has MFA on: redeeming the link needs totpCode or recoveryCode too (the mailbox alone is one factor)',
+    }),
   }),
 })
 export const RedeemLinkBody = Type.Object(
-  { password: NewPassword, name: Type.Optional(Type.String({ maxLength: 255 })) },
+  {
+    password: NewPassword,
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    totpCode: Type.Optional(TotpCode),
+    recoveryCode: Type.Optional(RecoveryCode),
+  },
   { additionalProperties: false },
 )
 
@@ -104,6 +132,9 @@ export const WorkspaceAccessOutput = data({
   }),
   permissions: Type.Array(PermissionV1, { description: "The person's own permissions here (not their groups')" }),
   groups: Type.Array(MinimalUserGroupV1),
+  groupPermissions: Type.Array(Type.Composite([PermissionV1, Type.Object({ group: MinimalUserGroupV1 })]), {
+    description: 'What their groups grant them, each with the group it comes from',
+  }),
 })
 
 export const DEFAULT_MEMBERS_PAGE = 50

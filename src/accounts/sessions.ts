@@ -28,6 +28,8 @@ export interface SignedIn {
   emailKey: string
   name: string
   instanceAdmin: boolean
+  /** When this session passed MFA; null: it began on the password (or a link) alone. */
+  mfaAt: string | null
 }
 
 export function clientOf(req: FastifyRequest): Client {
@@ -36,7 +38,7 @@ export function clientOf(req: FastifyRequest): Client {
 }
 
 /** A new session for the account, in the caller's transaction; the secret goes in the cookie, only its hash in the store. */
-export async function startSession(q: Queries, accountId: string, client: Client, now: Date) {
+export async function startSession(q: Queries, accountId: string, client: Client, now: Date, mfaPassed = false) {
   const id = newId()
   const secret = randomBase62(43) // 256 bits
   const at = now.toISOString()
@@ -51,6 +53,7 @@ export async function startSession(q: Queries, accountId: string, client: Client
     revoked_at: null,
     ip: client.ip,
     user_agent: client.userAgent,
+    mfa_at: mfaPassed ? at : null,
   })
   return { id, secret, createdAt: at, expiresAt }
 }
@@ -81,6 +84,7 @@ export async function resumeSession(store: Store, secret: string, now = new Date
     emailKey: row.email_key,
     name: row.name,
     instanceAdmin: row.instance_admin === 1,
+    mfaAt: row.mfa_at,
   }
 }
 

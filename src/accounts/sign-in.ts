@@ -1,10 +1,11 @@
 import { hashSecret } from '../auth/secrets.js'
-import { UnauthorizedError, ValidationError } from '../errors.js'
+import { MfaRequiredError, UnauthorizedError, ValidationError } from '../errors.js'
 import { emailKey } from '../iam/operations/members.js'
 import type { AccountRow } from '../store/queries/accounts.js'
 import type { Queries } from '../store/queries/index.js'
 import type { AccountsContext } from './context.js'
 import { type Client, recordEvent } from './events.js'
+import { checkOneFactor, type SecondFactor, spendSecondFactor, wrongCode } from './mfa.js'
 import { checkPasswordPolicy, dummyHash, hashPassword, verifyPassword } from './passwords.js'
 import { sessionView } from './present.js'
 import { pruneSessions, type SignedIn, startSession } from './sessions.js'
@@ -21,14 +22,17 @@ export interface StartedSession {
 }
 
 /**
- * Checks the password and starts a new session. Every attempt spends from the email's and the address's
- * budgets first (a good one is refunded), and takes one scrypt whether or not the email has an account.
+ * Checks the password (and, for an account with MFA, the code) and starts a new session. Every attempt spends
+ * from the email's and the address's budgets first (a good one is refunded), and takes one scrypt whether or
+ * not the email has an account. The right password without a code answers `mfa-required` (refunded: it is the
+ * first half of a good sign-in); a wrong code is a failed sign-in like a wrong password.
  */
 export async function signIn(
   ctx: AccountsContext,
-  input: { email: string; password: string; previousSecret: string | undefined },
+  input: { email: string; password: string; previousSecret: string | undefined } & SecondFactor,
   client: Client,
 ): Promise<StartedSession> {
+  checkOneFactor(input)
   const key = emailKey(input.email)
   const spent = await ctx.throttle.signIn(key, client.ip ?? 'unknown')
   const account = await ctx.store.read((q) => q.accounts.findByEmailKey(key))
@@ -42,13 +46,27 @@ export async function signIn(
     }
     throw new UnauthorizedError(WRONG_CREDENTIALS)
   }
-  await spent.refund()
-  return ctx.store.write(async (q) => {
+  const hasMfa = (await ctx.store.read((q) => q.mfa.totp(account.id)))?.totp_enabled_at != null
+  if (hasMfa && input.totpCode === undefined && input.recoveryCode === undefined) {
+    await spent.refund()
+    throw new MfaRequiredError()
+  }
+  const started = await ctx.store.write(async (q) => {
     const now = new Date()
+    const factor = hasMfa ? await spendSecondFactor(q, ctx, account, input, now) : undefined
+    if (hasMfa && factor === undefined) return undefined
     // The browser's earlier session, if any, ends: it is replaced, not left behind in the list.
     if (input.previousSecret !== undefined) await q.accounts.revokeSessionByHash(hashSecret(input.previousSecret), now.toISOString())
-    return openSession(q, ctx, account, client, now, { via: 'password' })
+    return openSession(q, ctx, account, client, now, { via: 'password', ...(factor ? { mfa: factor } : {}) }, factor !== undefined)
   })
+  if (started === undefined) {
+    const at = new Date().toISOString()
+    const reason = input.recoveryCode !== undefined ? 'wrong_recovery_code' : 'wrong_totp_code'
+    await ctx.store.write((q) => recordEvent(q, account.id, 'sign_in_failed', client, at, { reason }))
+    throw wrongCode(input)
+  }
+  await spent.refund()
+  return started
 }
 
 /** Starts a session for the account (after a password check or a link), logs it, and presents it. */
@@ -59,9 +77,10 @@ export async function openSession(
   client: Client,
   now: Date,
   detail: Record<string, string>,
+  mfaPassed = false,
 ): Promise<StartedSession> {
   await pruneSessions(q, account.id, now)
-  const session = await startSession(q, account.id, client, now)
+  const session = await startSession(q, account.id, client, now, mfaPassed)
   const at = now.toISOString()
   await recordEvent(q, account.id, 'sign_in', client, at, { sessionId: session.id, ...detail })
   const view = await sessionView(

@@ -20,6 +20,10 @@ export interface ThrottleLimits {
   resetPerAddress: AttemptLimit
   /** Unknown link secrets tried per client address. */
   linksPerAddress: AttemptLimit
+  /** Security-code mails (token creation) per account. */
+  codeMailsPerAccount: AttemptLimit
+  /** Wrong security codes entered per account, whatever the code. */
+  codeChecksPerAccount: AttemptLimit
   /** Console API requests per person, their own budget: the console never spends a workspace's Public API budget. */
   requestsPerAccount: AttemptLimit
 }
@@ -30,6 +34,8 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
   resetPerEmail: { points: 3, windowSeconds: 3600 },
   resetPerAddress: { points: 30, windowSeconds: 3600 },
   linksPerAddress: { points: 30, windowSeconds: 15 * 60 },
+  codeMailsPerAccount: { points: 5, windowSeconds: 15 * 60 },
+  codeChecksPerAccount: { points: 15, windowSeconds: 15 * 60 },
   requestsPerAccount: { points: 600, windowSeconds: 60 },
 }
 
@@ -58,6 +64,8 @@ export class Throttle {
       resetPerEmail: make('resetPerEmail'),
       resetPerAddress: make('resetPerAddress'),
       linksPerAddress: make('linksPerAddress'),
+      codeMailsPerAccount: make('codeMailsPerAccount'),
+      codeChecksPerAccount: make('codeChecksPerAccount'),
       requestsPerAccount: make('requestsPerAccount'),
     }
   }
@@ -98,6 +106,16 @@ export class Throttle {
   /** Spends one console API request of the signed-in person (429 past the per-minute budget). */
   async request(accountId: string): Promise<void> {
     await this.spend([['requestsPerAccount', accountId]], 'Too many requests')
+  }
+
+  /** Spends one security-code mail of the account (429 when gone); never refunded. */
+  async codeMail(accountId: string): Promise<void> {
+    await this.spend([['codeMailsPerAccount', accountId]], 'Too many security codes asked for')
+  }
+
+  /** Spends a security-code check of the account; refunded when the code was right. */
+  codeCheck(accountId: string): Promise<Spent> {
+    return this.spend([['codeChecksPerAccount', accountId]], 'Too many wrong security codes')
   }
 
   private async spend(budgets: [Budget, string][], what: string): Promise<Spent> {

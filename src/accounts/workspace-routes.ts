@@ -1,4 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { auditRoutes } from './console/audit-routes.js'
+import { groupsRoutes } from './console/groups-routes.js'
+import { invitesRoutes } from './console/invites-routes.js'
+import { settingsRoutes } from './console/settings-routes.js'
+import { tokensRoutes } from './console/tokens-routes.js'
+import { usersRoutes } from './console/users-routes.js'
+import { mfaRoutes } from './mfa-routes.js'
 import type { ConsoleDeps } from './routes.js'
 import { SIGNED_IN_ROUTE, WorkspaceAccessOutput, WorkspaceParams, WorkspaceUsersOutput, WorkspaceUsersQuery } from './schemas.js'
 import { accessTo, membersPage, ownerAccessTo, presentAccess } from './workspaces.js'
@@ -34,4 +41,11 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (ap
         return { data: await membersPage(q, cursors, workspace.id, req.query) }
       }),
   )
+  await app.register(groupsRoutes, { accounts, cursors })
+  await app.register(invitesRoutes, { accounts, cursors })
+  await app.register(usersRoutes, { accounts, cursors })
+  await app.register(tokensRoutes, { accounts, cursors })
+  await app.register(auditRoutes, { accounts, cursors })
+  await app.register(settingsRoutes, { accounts, cursors })
+  await app.register(mfaRoutes, { accounts, cursors })
 }

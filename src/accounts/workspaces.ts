@@ -8,6 +8,7 @@ import type { PermissionRow } from '../store/queries/permissions.js'
 import type { WorkspaceRow } from '../store/queries/workspaces.js'
 import type { CursorCodec } from '../wire/cursor.js'
 import { paginate, seekOf } from '../wire/pagination.js'
+import { checkWorkspaceMfa } from './mfa.js'
 import { DEFAULT_MEMBERS_PAGE } from './schemas.js'
 import type { SignedIn } from './sessions.js'
 
@@ -21,6 +22,8 @@ export interface WorkspaceAccess {
   /** Their own permissions (not their groups'). */
   permissions: PermissionRow[]
   groups: { id: string; name: string }[]
+  /** What their groups grant them (subject_id names the group). */
+  groupPermissions: PermissionRow[]
 }
 
 /**
@@ -30,12 +33,14 @@ export interface WorkspaceAccess {
 export async function accessTo(
   q: Queries,
   workspaceId: string,
-  who: Pick<SignedIn, 'emailKey' | 'instanceAdmin'>,
+  who: Pick<SignedIn, 'emailKey' | 'instanceAdmin' | 'accountId' | 'mfaAt'>,
 ): Promise<WorkspaceAccess> {
   const workspace = await q.workspaces.find(workspaceId)
   const [user] = workspace ? await q.users.findByEmailKeys(workspace.id, [who.emailKey]) : []
   if (!workspace || (!user && !who.instanceAdmin)) throw new NotFoundError(`Workspace ${workspaceId}`, 'workspaceId')
-  if (!user) return { workspace, user, owner: true, permissions: [], groups: [] }
+  // Require MFA is met here, where every workspace page of the console enters: this workspace closes, others stay open.
+  await checkWorkspaceMfa(q, workspace.id, who)
+  if (!user) return { workspace, user, owner: true, permissions: [], groups: [], groupPermissions: [] }
   const permissions = await q.permissions.ofSubjects('user', [user.id])
   const groups = (await q.groups.groupsOfUsers([user.id])).map(({ id, name }) => ({ id, name }))
   const fromGroups = await q.permissions.ofSubjects(
@@ -43,11 +48,15 @@ export async function accessTo(
     groups.map((g) => g.id),
   )
   const ownsIt = [...permissions, ...fromGroups].some((p) => p.role_id === WORKSPACE_OWNER_ROLE_ID)
-  return { workspace, user, owner: who.instanceAdmin || ownsIt, permissions, groups }
+  return { workspace, user, owner: who.instanceAdmin || ownsIt, permissions, groups, groupPermissions: fromGroups }
 }
 
 /** The access of a Workspace Owner (or instance admin); 403 for other members, 404 for everyone else. */
-export async function ownerAccessTo(q: Queries, workspaceId: string, who: Pick<SignedIn, 'emailKey' | 'instanceAdmin'>) {
+export async function ownerAccessTo(
+  q: Queries,
+  workspaceId: string,
+  who: Pick<SignedIn, 'emailKey' | 'instanceAdmin' | 'accountId' | 'mfaAt'>,
+) {
   const access = await accessTo(q, workspaceId, who)
   if (!access.owner) throw new NotAllowedError("Forbidden: only the workspace's owners may manage its members")
   return access
@@ -68,6 +77,10 @@ export function presentAccess(access: WorkspaceAccess) {
     owner: access.owner,
     permissions: access.permissions.map(toPermissionV1),
     groups: access.groups,
+    groupPermissions: access.groupPermissions.map((p) => ({
+      ...toPermissionV1(p),
+      group: access.groups.find((g) => g.id === p.subject_id) ?? { id: p.subject_id, name: p.subject_id },
+    })),
   }
 }
 
@@ -106,7 +119,7 @@ export async function membersPage(q: Queries, cursors: CursorCodec, workspaceId:
 }
 
 /** Blank filters are no filters (a cleared search box sends `search=`); an unknown role is a 422. */
-function filterOf(query: MembersQuery): UserFilter {
+export function filterOf(query: MembersQuery): UserFilter {
   const search = query.search?.trim() || undefined
   const roleId = query.roleId?.trim() || undefined
   if (roleId !== undefined && findRole(roleId) === undefined) throw new ValidationError(`roleId: unknown role id ${roleId}`, 'roleId')

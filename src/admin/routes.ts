@@ -19,6 +19,7 @@ import type { CursorCodec } from '../wire/cursor.js'
 import { PageQuery, PaginationInput, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
 import { faultRoutes } from './fault-routes.js'
 import type { FaultRegistry } from './faults.js'
+import { resetRoutes } from './reset-routes.js'
 
 export interface AdminDeps {
   store: Store
@@ -91,6 +92,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
 
   await app.register(faultRoutes, { store, faults })
   await app.register(instanceAdminRoutes, { accounts })
+  await app.register(resetRoutes, { store, faults, accounts })
 
   app.post('/workspaces', { schema: { body: CreateWorkspaceBody, response: { 201: CreateWorkspaceOutput } } }, async (req, reply) => {
     const created = await store.write((q) => createWorkspace(q, req.body))

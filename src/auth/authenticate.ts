@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from '../errors.js'
+import { TOKEN_TOUCH_EVERY_MS } from '../store/queries/workspaces.js'
 import type { Store } from '../store/store.js'
 import type { Plan, TokenRole } from '../store/tables.js'
 import { type RateLimits, rateLimitHeaders } from '../wire/rate-limit.js'
@@ -42,8 +43,19 @@ export function requireWorkspaceToken(app: FastifyInstance, store: Store, limits
     const token = await store.read((q) => q.tokens.findActiveByHash(hashSecret(secret)))
     if (token === undefined) throw new UnauthorizedError()
     request.auth = { workspaceId: token.workspace_id, plan: token.plan, tokenId: token.id, role: token.role }
+    noteUse(store, request, token, new Date())
     const config = request.routeOptions.config
     if (limits.config.enabled) reply.headers(rateLimitHeaders(await limits.consume(token.workspace_id, config.rl60)))
     if ((config.access ?? 'write') !== 'read' && token.role !== 'OWNER') throw new ForbiddenError()
   })
+}
+
+/**
+ * The token's "last used", noted at most once a minute: the lookup already read it, so a request within the minute
+ * costs nothing more, and the one write a minute is a conditional UPDATE (replicas racing for it write once). It
+ * is not awaited: the request never waits for bookkeeping, and a failure to note it only leaves the time older.
+ */
+function noteUse(store: Store, request: FastifyRequest, token: { id: string; last_used_at: string | null }, now: Date): void {
+  if (token.last_used_at !== null && now.getTime() - Date.parse(token.last_used_at) < TOKEN_TOUCH_EVERY_MS) return
+  store.write((q) => q.tokens.touch(token.id, now)).catch((error: unknown) => request.log.debug({ err: error }, 'token last use not noted'))
 }

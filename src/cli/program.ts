@@ -6,6 +6,7 @@ import { groupsCommand, inviteCommand, offboardCommand } from './commands/action
 import { adminCommand } from './commands/admin.js'
 import { connectCommand, connectionsCommand } from './commands/connect.js'
 import { apiKeyCommand, personCommand, usersCommand } from './commands/directory.js'
+import { exportCommand } from './commands/export.js'
 import { migrateCommand } from './commands/migrate.js'
 import { outboxCommand } from './commands/outbox.js'
 import { serveCommand } from './commands/serve.js'
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(offboardCommand())
   program.addCommand(outboxCommand())
   program.addCommand(adminCommand())
+  program.addCommand(exportCommand())
   // Every command and sub-command: usage errors exit 2 with one line; no help dump after them. The line may
   // quote an argument: escaped like any other text (terminal.ts).
   const configure = (cmd: Command) => {

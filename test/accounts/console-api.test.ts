@@ -92,6 +92,7 @@ describe('console API: a workspace as the signed-in person sees it', () => {
         owner: true,
         permissions: [{ roleId: OWNER, roleName: 'Workspace Owner', resources: [{ id: ws.id, type: 'WORKSPACE' }] }],
         groups: [],
+        groupPermissions: [],
       })
     })
 
@@ -103,6 +104,14 @@ describe('console API: a workspace as the signed-in person sees it', () => {
         owner: false,
         permissions: [{ roleId: MEMBER, roleName: 'Workspace Member', resources: [{ id: ws.id, type: 'WORKSPACE' }] }],
         groups: [{ id: opsGroup, name: 'Ops' }],
+        groupPermissions: [
+          {
+            roleId: SOURCE_ADMIN,
+            roleName: 'Source Admin',
+            resources: [{ id: ws.id, type: 'WORKSPACE' }],
+            group: { id: opsGroup, name: 'Ops' },
+          },
+        ],
       })
     })
 
@@ -121,6 +130,7 @@ describe('console API: a workspace as the signed-in person sees it', () => {
           owner: true,
           permissions: [],
           groups: [],
+          groupPermissions: [],
         })
       }
     })

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { Secret, TOTP } from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashSecret } from '../../src/auth/secrets.js'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
@@ -53,7 +54,20 @@ describe('account secrets', () => {
 
     await gh.admin.post('/admin/instance-admins', { email: 'admin.secret@ops.example' })
     secrets['admin link'] = (await lastMail(gh, sql, 'admin.secret@ops.example')).token as string
-    await new Browser(gh.url).post(`/console/api/links/${secrets['admin link']}/password`, { password: GOOD_PASSWORD })
+
+    // MFA: the TOTP secret (sealed at rest) and the recovery codes (hashed), used at sign-in.
+    const mfa = new Browser(gh.url)
+    await mfa.post(`/console/api/links/${secrets['admin link']}/password`, { password: GOOD_PASSWORD })
+    const totp = (await mfa.post('/console/api/account/mfa/totp')).body.data.totp
+    secrets['totp secret'] = totp.secret
+    const code = new TOTP({ secret: Secret.fromBase32(totp.secret) }).generate()
+    const recoveryCodes: string[] = (await mfa.post('/console/api/account/mfa/totp/confirm', { code })).body.data.recoveryCodes
+    for (const [i, recoveryCode] of recoveryCodes.entries()) secrets[`recovery code ${i + 1}`] = recoveryCode
+    await new Browser(gh.url).post('/console/api/session', {
+      email: 'admin.secret@ops.example',
+      password: GOOD_PASSWORD,
+      recoveryCode: recoveryCodes[0],
+    })
   })
   afterAll(async () => {
     sql?.close()
@@ -76,7 +90,16 @@ describe('account secrets', () => {
   })
 
   it('keeps none of them in the store in clear: hashes only, mail sealed', async () => {
-    const tables = ['accounts', 'account_sessions', 'account_links', 'account_events', 'outbox', 'users', 'rate_limits']
+    const tables = [
+      'accounts',
+      'account_sessions',
+      'account_links',
+      'account_events',
+      'account_recovery_codes',
+      'outbox',
+      'users',
+      'rate_limits',
+    ]
     let dump = ''
     for (const table of tables) {
       if (table === 'rate_limits' && !gh.server.store.pgPool) continue
@@ -89,6 +112,12 @@ describe('account secrets', () => {
     expect(sessions).toContain(hashSecret(secrets['phone session'] as string))
     const links = (await sql.all<{ secret_hash: string }>('select secret_hash from account_links')).map((r) => r.secret_hash)
     expect(links).toContain(hashSecret(secrets['reset link'] as string))
+    const [{ totp_secret_sealed: sealed } = { totp_secret_sealed: '' }] = await sql.all<{ totp_secret_sealed: string }>(
+      'select totp_secret_sealed from accounts where totp_secret_sealed is not null',
+    )
+    expect(sealed).toMatch(/^v1\./)
+    const codeHashes = (await sql.all<{ code_hash: string }>('select code_hash from account_recovery_codes')).map((r) => r.code_hash)
+    expect(codeHashes).toContain(hashSecret((secrets['recovery code 2'] as string).replace(/-/g, '')))
     for (const row of await sql.all<{ password_hash: string | null }>('select password_hash from accounts'))
       expect(row.password_hash ?? 'scrypt$').toMatch(/^scrypt\$/)
   })
@@ -108,6 +137,9 @@ describe('account secrets', () => {
       '/console/api/links/{token}/password',
       '/admin/instance-admins',
       '/admin/instance-admins/{email}',
+      '/console/api/account/mfa/totp',
+      '/console/api/session/mfa',
+      '/admin/accounts/{email}/mfa-reset',
     ])
       expect(doc.paths[path], path).toBeDefined()
     expect(doc.paths['/console/api/session'].get.security).toEqual([{ session: [] }])

@@ -65,7 +65,7 @@ describe('console: another site cannot act for a signed-in person', { timeout: 9
     })
     await attack.goto(`${attacker.url}/`)
     // Each form posts into its own iframe; the fetches run on load. Wait until every one has been answered.
-    await expect.poll(() => attack.evaluate(() => (window as unknown as { done?: number }).done ?? 0), { timeout: 15_000 }).toBe(2)
+    await expect.poll(() => attack.evaluate('window.done ?? 0'), { timeout: 15_000 }).toBe(2)
     await expect.poll(() => refused.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(4)
     // Whatever the browser let through, the server refused it (a 403, or a 401 when the cookie stayed home).
     expect(refused.every((status) => status === 401 || status === 403)).toBe(true)
@@ -83,7 +83,7 @@ describe('console: another site cannot act for a signed-in person', { timeout: 9
     await framing.waitForLoadState('load')
     const frame = framing.frames().find((f) => f !== framing.mainFrame())
     // Chromium refuses the frame (frame-ancestors 'none', X-Frame-Options DENY): no console document inside.
-    const inside = frame ? await frame.evaluate(() => document.title).catch(() => '') : ''
+    const inside = frame ? await frame.evaluate<string>('document.title').catch(() => '') : ''
     expect(inside).not.toMatch(/Gatehouse/)
     await framing.close()
   })

@@ -45,6 +45,12 @@ export interface paths {
                                     createdAt: string;
                                     expiresAt: string;
                                 };
+                                mfa: {
+                                    /** @description The account has a TOTP authenticator set up */
+                                    enabled: boolean;
+                                    /** @description When this session passed MFA; null: not (yet) */
+                                    passedAt: string | null;
+                                };
                                 /** @description Send it as X-CSRF-Token with every change made with this session */
                                 csrfToken: string;
                             };
@@ -68,6 +74,10 @@ export interface paths {
                         /** Format: email */
                         email: string;
                         password: string;
+                        /** @description The 6 digits the authenticator app shows now */
+                        totpCode?: string;
+                        /** @description One of the recovery codes shown when MFA was set up; each works once */
+                        recoveryCode?: string;
                     };
                 };
             };
@@ -96,6 +106,12 @@ export interface paths {
                                     id: string;
                                     createdAt: string;
                                     expiresAt: string;
+                                };
+                                mfa: {
+                                    /** @description The account has a TOTP authenticator set up */
+                                    enabled: boolean;
+                                    /** @description When this session passed MFA; null: not (yet) */
+                                    passedAt: string | null;
                                 };
                                 /** @description Send it as X-CSRF-Token with every change made with this session */
                                 csrfToken: string;
@@ -217,6 +233,8 @@ export interface paths {
                                     name: string;
                                     status: "valid" | "expired" | "used";
                                     expiresAt: string;
+                                    /** @description The account has MFA on: redeeming the link needs totpCode or recoveryCode too (the mailbox alone is one factor) */
+                                    mfaRequired: boolean;
                                 };
                             };
                         };
@@ -257,6 +275,10 @@ export interface paths {
                         /** @description At least 12 characters, not a common password, not the email address */
                         password: string;
                         name?: string;
+                        /** @description The 6 digits the authenticator app shows now */
+                        totpCode?: string;
+                        /** @description One of the recovery codes shown when MFA was set up; each works once */
+                        recoveryCode?: string;
                     };
                 };
             };
@@ -285,6 +307,12 @@ export interface paths {
                                     id: string;
                                     createdAt: string;
                                     expiresAt: string;
+                                };
+                                mfa: {
+                                    /** @description The account has a TOTP authenticator set up */
+                                    enabled: boolean;
+                                    /** @description When this session passed MFA; null: not (yet) */
+                                    passedAt: string | null;
                                 };
                                 /** @description Send it as X-CSRF-Token with every change made with this session */
                                 csrfToken: string;
@@ -346,8 +374,190 @@ export interface paths {
                                     createdAt: string;
                                     expiresAt: string;
                                 };
+                                mfa: {
+                                    /** @description The account has a TOTP authenticator set up */
+                                    enabled: boolean;
+                                    /** @description When this session passed MFA; null: not (yet) */
+                                    passedAt: string | null;
+                                };
                                 /** @description Send it as X-CSRF-Token with every change made with this session */
                                 csrfToken: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/invitations/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What an invitation link leads to: the workspace, the invited email, whether the link works (`valid`, `expired`, `used`, `revoked`: the invite was withdrawn), and whether that email has an account with a password (`existing`: sign in to accept) or not (`new`: choose a name and password). Unknown links count against the address (404, then 429). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                invitation: {
+                                    workspace: {
+                                        name: string;
+                                        slug: string;
+                                    };
+                                    email: string;
+                                    status: "valid" | "expired" | "used" | "revoked";
+                                    expiresAt: string;
+                                    /** @description new: no password yet (choose one to accept); existing: sign in as this email, then accept */
+                                    account: "new" | "existing";
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/invitations/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Accepts an invitation once: the invite becomes membership with its permissions and groups. Signed in as the invited email: send the session's X-CSRF-Token and an empty body `{}`. A person without a password yet sends `{name, password}`: the account gets them and a session starts (cookie). An account with a password that is not signed in gets 401 (sign in as that email first); signed in as another email, 409. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description A new person's first password: at least 12 characters, not a common password */
+                        password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                workspace: {
+                                    id: string;
+                                    slug: string;
+                                    name: string;
+                                };
+                                session: {
+                                    account: {
+                                        id: string;
+                                        email: string;
+                                        name: string;
+                                        instanceAdmin: boolean;
+                                    };
+                                    workspaces: {
+                                        id: string;
+                                        slug: string;
+                                        name: string;
+                                        userId: string;
+                                    }[];
+                                    session: {
+                                        id: string;
+                                        createdAt: string;
+                                        expiresAt: string;
+                                    };
+                                    mfa: {
+                                        /** @description The account has a TOTP authenticator set up */
+                                        enabled: boolean;
+                                        /** @description When this session passed MFA; null: not (yet) */
+                                        passedAt: string | null;
+                                    };
+                                    /** @description Send it as X-CSRF-Token with every change made with this session */
+                                    csrfToken: string;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/invitations/{token}/renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description On an expired link whose invite is still pending: mails a fresh link to the invited address. The answer is 202 whatever happens; mails are limited per invite, requests per address. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "ACCEPTED";
                             };
                         };
                     };
@@ -652,6 +862,24 @@ export interface paths {
                                     id: string;
                                     name: string;
                                 }[];
+                                /** @description What their groups grant them, each with the group it comes from */
+                                groupPermissions: {
+                                    roleName: string;
+                                    roleId: string;
+                                    resources: {
+                                        id: string;
+                                        type: string;
+                                        labels?: {
+                                            key: string;
+                                            value: string;
+                                            description?: string;
+                                        }[];
+                                    }[];
+                                    group: {
+                                        id: string;
+                                        name: string;
+                                    };
+                                }[];
                             };
                         };
                     };
@@ -736,6 +964,1982 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's user groups with their member and pending-invite counts (Business plan; others get the Public API's plan error). `search` matches a part of the name in any case. Keyset pages of `count` (1-200, default 50) in creation order; `cursor` is a page's `pagination.next` or `previous`. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of the name, any case */
+                    search?: string;
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                groups: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                }[];
+                                pagination: {
+                                    current: string;
+                                    next: string | null;
+                                    previous: string | null;
+                                    totalEntries?: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** @description Creates a user group with no members and no permissions. 409 when the workspace has a group of that name (any case). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A group with its permissions, a preview of the access they grant in words, and keyset pages of its members and pending invites (`count` each; `membersCursor` and `invitesCursor` page them apart). 404 for another workspace's group. */
+        get: {
+            parameters: {
+                query?: {
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    membersCursor?: string;
+                    /** @description pagination.next or .previous of a page */
+                    invitesCursor?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                                permissions: {
+                                    roleName: string;
+                                    roleId: string;
+                                    resources: {
+                                        id: string;
+                                        type: string;
+                                        labels?: {
+                                            key: string;
+                                            value: string;
+                                            description?: string;
+                                        }[];
+                                    }[];
+                                }[];
+                                /** @description The effective access the group grants its members, in words */
+                                preview: {
+                                    roleId: string;
+                                    roleName: string;
+                                    roleDescription: string;
+                                    scopes: string[];
+                                    /** @description The whole grant in one sentence */
+                                    summary: string;
+                                    /** @description The group it comes from; null: held directly */
+                                    group: {
+                                        id: string;
+                                        name: string;
+                                    } | null;
+                                }[];
+                                members: {
+                                    users: {
+                                        id: string;
+                                        name: string;
+                                        email: string;
+                                    }[];
+                                    pagination: {
+                                        current: string;
+                                        next: string | null;
+                                        previous: string | null;
+                                        totalEntries?: number;
+                                    };
+                                };
+                                invites: {
+                                    invites: {
+                                        id: string;
+                                        email: string;
+                                        createdAt: string;
+                                    }[];
+                                    pagination: {
+                                        current: string;
+                                        next: string | null;
+                                        previous: string | null;
+                                        totalEntries?: number;
+                                    };
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** @description Deletes a group and its permissions; its members stay in the workspace, its pending invites stay pending. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** @description Renames a group. 409 when another group has that name (any case). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Adds emails to a group, as the Public API's addUsersToUserGroup: a member joins, an invited email joins as its pending invite, and any other email becomes a new invite of the workspace in this group. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        emails: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Takes a member out of the group (they stay in the workspace). 404 for a user of another workspace. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/invites/{inviteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Takes a pending invite out of the group (the invite stays pending in the workspace). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                    inviteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                group: {
+                                    id: string;
+                                    name: string;
+                                    /** @description Members (users), not pending invites */
+                                    memberCount: number;
+                                    /** @description Pending invites in the group */
+                                    inviteCount: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Replaces the group's permissions (an empty list removes them all), checked as the Public API checks them: known roles, the plan's roles, resource types, existing labels. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        permissions: {
+                            roleId: string;
+                            resources: {
+                                id: string;
+                                type: "FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE";
+                                labels?: {
+                                    key: string;
+                                    value: string;
+                                    description?: string;
+                                }[];
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                permissions: {
+                                    roleName: string;
+                                    roleId: string;
+                                    resources: {
+                                        id: string;
+                                        type: string;
+                                        labels?: {
+                                            key: string;
+                                            value: string;
+                                            description?: string;
+                                        }[];
+                                    }[];
+                                }[];
+                                preview: {
+                                    roleId: string;
+                                    roleName: string;
+                                    roleDescription: string;
+                                    scopes: string[];
+                                    /** @description The whole grant in one sentence */
+                                    summary: string;
+                                    /** @description The group it comes from; null: held directly */
+                                    group: {
+                                        id: string;
+                                        name: string;
+                                    } | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every built-in role: what it grants, the resource types a grant may name (WORKSPACE: all current and future), whether labels may narrow it, and whether this workspace's plan may grant it. Any member may read it. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                roles: {
+                                    id: string;
+                                    name: string;
+                                    description: string;
+                                    /** @description What a grant may name; WORKSPACE means "all current and future …" */
+                                    resourceTypes: ("FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE")[];
+                                    /** @description A WORKSPACE grant may be narrowed by labels */
+                                    labelScoped: boolean;
+                                    businessOnly: boolean;
+                                    /** @description Whether this workspace's plan may grant it */
+                                    available: boolean;
+                                }[];
+                                plan: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's pending invites with their permissions, groups and newest link (sent, expires, expired). `search` matches a part of the email in any case. Keyset pages of `count` (1-200, default 50) in creation order. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of an email, any case */
+                    search?: string;
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                invites: {
+                                    email: string;
+                                    permissions: {
+                                        roleName: string;
+                                        roleId: string;
+                                        resources: {
+                                            id: string;
+                                            type: string;
+                                            labels?: {
+                                                key: string;
+                                                value: string;
+                                                description?: string;
+                                            }[];
+                                        }[];
+                                    }[];
+                                    groups: {
+                                        id: string;
+                                        name: string;
+                                    }[];
+                                    createdAt: string;
+                                    link: {
+                                        sentAt: string;
+                                        expiresAt: string;
+                                        expired: boolean;
+                                    } | null;
+                                }[];
+                                pagination: {
+                                    current: string;
+                                    next: string | null;
+                                    previous: string | null;
+                                    totalEntries?: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** @description Invites emails with permissions, as the Public API's createInvites (same validation and plan rules), and into the chosen user groups (Business plan). Each new invite is mailed a link (7 days, single use); an email already pending keeps its link and gets the new permissions. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        invites: {
+                            /** Format: email */
+                            email: string;
+                            permissions?: {
+                                roleId: string;
+                                resources?: {
+                                    id: string;
+                                    type: "FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE";
+                                }[];
+                                labels?: {
+                                    key: string;
+                                    value: string;
+                                    description?: string;
+                                }[];
+                            }[];
+                        }[];
+                        /** @description User groups every invited email joins */
+                        groupIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                emails: string[];
+                                mailed: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** @description Withdraws pending invites, as the Public API's deleteInvites: their links then say the invitation was withdrawn. 404 when an email is not a pending invite. */
+        delete: {
+            parameters: {
+                query: {
+                    emails: string[];
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/invites/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mails each pending invite a new link (7 days, single use); its older links stop working. 404 when an email is not a pending invite. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        emails: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                mailed: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's labels, each with how many permissions it narrows (a label in use cannot be deleted). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                labels: {
+                                    key: string;
+                                    value: string;
+                                    description: string | null;
+                                    createdAt: string;
+                                    /** @description Permissions narrowed by this label; a label in use cannot be deleted */
+                                    usedBy: number;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** @description Creates a label, as the Public API's createLabel: key and value start with a letter; Free and Team workspaces have at most 5 of their own; 409 when it exists. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        label: {
+                            key: string;
+                            value: string;
+                            description?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                label: {
+                                    key: string;
+                                    value: string;
+                                    description: string | null;
+                                    createdAt: string;
+                                    /** @description Permissions narrowed by this label; a label in use cannot be deleted */
+                                    usedBy: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** @description Deletes a label, as the Public API's deleteLabel: 409 while a permission uses it, 404 when it does not exist. */
+        delete: {
+            parameters: {
+                query: {
+                    key: string;
+                    value: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A member's detail: their own permissions, their groups, and every grant (their own and their groups', each marked with its group) in words. 404 for a user of another workspace. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                user: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                    createdAt: string;
+                                    /** @description Held directly: what PUT …/permissions replaces */
+                                    permissions: {
+                                        roleName: string;
+                                        roleId: string;
+                                        resources: {
+                                            id: string;
+                                            type: string;
+                                            labels?: {
+                                                key: string;
+                                                value: string;
+                                                description?: string;
+                                            }[];
+                                        }[];
+                                    }[];
+                                    groups: {
+                                        id: string;
+                                        name: string;
+                                    }[];
+                                    /** @description Every grant in words, its own and its groups */
+                                    access: {
+                                        roleId: string;
+                                        roleName: string;
+                                        roleDescription: string;
+                                        scopes: string[];
+                                        /** @description The whole grant in one sentence */
+                                        summary: string;
+                                        /** @description The group it comes from; null: held directly */
+                                        group: {
+                                            id: string;
+                                            name: string;
+                                        } | null;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** @description Removes a member from the workspace with their permissions and group memberships; their account (and other workspaces) stay. 409 for the last Workspace Owner. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/users/{userId}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Replaces a member's own permissions (an empty list removes them), checked as the Public API checks them. 409 when the change would leave the workspace without a Workspace Owner. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        permissions: {
+                            roleId: string;
+                            resources: {
+                                id: string;
+                                type: "FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE";
+                                labels?: {
+                                    key: string;
+                                    value: string;
+                                    description?: string;
+                                }[];
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                user: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                    createdAt: string;
+                                    /** @description Held directly: what PUT …/permissions replaces */
+                                    permissions: {
+                                        roleName: string;
+                                        roleId: string;
+                                        resources: {
+                                            id: string;
+                                            type: string;
+                                            labels?: {
+                                                key: string;
+                                                value: string;
+                                                description?: string;
+                                            }[];
+                                        }[];
+                                    }[];
+                                    groups: {
+                                        id: string;
+                                        name: string;
+                                    }[];
+                                    /** @description Every grant in words, its own and its groups */
+                                    access: {
+                                        roleId: string;
+                                        roleName: string;
+                                        roleDescription: string;
+                                        scopes: string[];
+                                        /** @description The whole grant in one sentence */
+                                        summary: string;
+                                        /** @description The group it comes from; null: held directly */
+                                        group: {
+                                            id: string;
+                                            name: string;
+                                        } | null;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/users.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every member the filters keep (`search`, `roleId`, as GET …/users), as a CSV attachment: id, name, email, roles (their own), access (those roles in words), groups. Streamed in keyset batches, so memory stays flat; cells a spreadsheet would run as formulas are prefixed with '. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of a name or an email, any case */
+                    search?: string;
+                    /** @description Only users holding this role directly */
+                    roleId?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV, one line per user */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's live Public API tokens, newest first (revoked ones are not listed): description, access, when and by whom made, last use (noted at most once a minute). Workspace Owners and instance admins only. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                tokens: {
+                                    id: string;
+                                    description: string;
+                                    /** @description OWNER: Workspace Owner (may change anything); MEMBER: Workspace Member (reads only) */
+                                    access: "OWNER" | "MEMBER";
+                                    createdAt: string;
+                                    /** @description The email of the person who made it here; null for the admin key and the CLI */
+                                    createdBy: string | null;
+                                    /** @description Noted at most once a minute */
+                                    lastUsedAt: string | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** @description Creates a token with the emailed security code (`codeId` from POST …/tokens/security-codes): answers the secret once. A wrong, expired or used code is a 422 naming `code`; wrong codes are counted per account (429). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description: string;
+                        /** @description OWNER: Workspace Owner (may change anything); MEMBER: Workspace Member (reads only) */
+                        access: "OWNER" | "MEMBER";
+                        codeId: string;
+                        /** @description The 6-digit code from the email */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                token: {
+                                    id: string;
+                                    description: string;
+                                    /** @description OWNER: Workspace Owner (may change anything); MEMBER: Workspace Member (reads only) */
+                                    access: "OWNER" | "MEMBER";
+                                    createdAt: string;
+                                    /** @description The email of the person who made it here; null for the admin key and the CLI */
+                                    createdBy: string | null;
+                                    /** @description Noted at most once a minute */
+                                    lastUsedAt: string | null;
+                                };
+                                /** @description The token itself: shown once, stored only as a hash */
+                                secret: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/tokens/security-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Mails a 6-digit security code to the signed-in owner's email, to confirm creating a token: it works once, for 10 minutes, 5 attempts at most, for this person and workspace only. A few asks per quarter hour (429 beyond). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description Send it back with the code */
+                                codeId: string;
+                                expiresAt: string;
+                                /** @description The signed-in person's email, masked */
+                                sentTo: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revokes a token: it gets 401 from its next request on. 404 for a token of another workspace or one already revoked. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    tokenId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's audit trail, newest first, in keyset pages of `count` (1-200, default 50). Filters: `type` (repeat for several), `actor` (an id, or an email in any case), `resource` (an id, or part of a name in any case), `from` (inclusive) and `to` (exclusive) as ISO-8601 times. Workspace Owners and instance admins only. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Event types; repeat for several */
+                    type?: string[];
+                    /** @description An actor id, or an email (any case) */
+                    actor?: string;
+                    /** @description A resource id, or part of a resource's name (any case) */
+                    resource?: string;
+                    /** @description Events at or after this time: ISO-8601, such as 2025-01-31T00:00:00Z */
+                    from?: string;
+                    /** @description Events before this time: ISO-8601, such as 2025-01-31T00:00:00Z */
+                    to?: string;
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                events: {
+                                    id: string;
+                                    timestamp: string;
+                                    type: string;
+                                    actor: string;
+                                    actorEmail: string | null;
+                                    resourceId: string;
+                                    resourceType: string;
+                                    resourceName: string;
+                                }[];
+                                pagination: {
+                                    current: string;
+                                    next: string | null;
+                                    previous: string | null;
+                                    totalEntries?: number;
+                                };
+                                /** @description Whether the workspace's plan includes Audit Trail in Segment (Business); the trail is kept on every plan */
+                                included: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The filtered audit trail as a CSV download (text/csv, newest first, a header row), streamed in batches with constant memory. Filters as GET …/audit: `type` (repeat for several), `actor` (an id, or an email in any case), `resource` (an id, or part of a name in any case), `from` (inclusive) and `to` (exclusive) as ISO-8601 times. Cells that a spreadsheet would run as a formula start with '. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Event types; repeat for several */
+                    type?: string[];
+                    /** @description An actor id, or an email (any case) */
+                    actor?: string;
+                    /** @description A resource id, or part of a resource's name (any case) */
+                    resource?: string;
+                    /** @description Events at or after this time: ISO-8601, such as 2025-01-31T00:00:00Z */
+                    from?: string;
+                    /** @description Events before this time: ISO-8601, such as 2025-01-31T00:00:00Z */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/audit/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event types in the workspace's audit trail, for the type filter. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                types: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's general settings: name, slug, billing and incident contacts, and its plan with the limits the API enforces on it. Workspace Owners and instance admins only. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                workspace: {
+                                    id: string;
+                                    name: string;
+                                    slug: string;
+                                    createdAt: string;
+                                };
+                                billingContacts: string[];
+                                incidentContacts: string[];
+                                plan: {
+                                    /** @description business, team or free: read-only here */
+                                    name: string;
+                                    /** @description What the API enforces on this plan */
+                                    limits: {
+                                        feature: string;
+                                        included: boolean;
+                                        detail: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Changes any of the name, the slug (unique on this server: 409 naming `slug`), the billing contacts and the incident contacts (at most 20 emails each; repeats dropped). Each change is in the audit trail. The plan cannot be changed here. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description Lower-case letters, digits and inner hyphens; unique on this server */
+                        slug?: string;
+                        billingContacts?: string[];
+                        incidentContacts?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                workspace: {
+                                    id: string;
+                                    name: string;
+                                    slug: string;
+                                    createdAt: string;
+                                };
+                                billingContacts: string[];
+                                incidentContacts: string[];
+                                plan: {
+                                    /** @description business, team or free: read-only here */
+                                    name: string;
+                                    /** @description What the API enforces on this plan */
+                                    limits: {
+                                        feature: string;
+                                        included: boolean;
+                                        detail: string;
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/console/api/account/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The signed-in person's MFA: on or off, and how many recovery codes are left. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                mfa: {
+                                    enabled: boolean;
+                                    enabledAt: string | null;
+                                    /** @description Unused recovery codes (0 while MFA is off) */
+                                    recoveryCodesLeft: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/account/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Starts setting up a TOTP authenticator: a new secret (kept sealed, pending until confirmed), its otpauth:// URI and QR code. Starting again replaces a pending secret; 409 while MFA is on. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                totp: {
+                                    /** @description The secret in base32, for typing into an authenticator app by hand */
+                                    secret: string;
+                                    /** @description The otpauth:// URI the QR code holds (issuer Gatehouse, label the email) */
+                                    uri: string;
+                                    /** @description The QR code's modules, one string per row, '1' dark and '0' light */
+                                    qr: string[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** @description Turns MFA off: forgets the authenticator and the recovery codes. Needs the current password (422 `field: currentPassword`). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        currentPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                status: "SUCCESS";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/account/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Turns MFA on with a first code from the pending secret: answers 10 recovery codes (shown once), marks this session as having passed MFA, and ends the account's other sessions. A wrong code is a 422 (`field: code`) and counts against the email's sign-in budget. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The 6 digits the authenticator app shows now */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description Shown this once: only their hashes are kept. Each works once. */
+                                recoveryCodes: string[];
+                                /** @description The account's other sessions, ended (they began without MFA) */
+                                endedSessions: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/account/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Replaces the recovery codes with 10 new ones (shown once) for a code from the authenticator app. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The 6 digits the authenticator app shows now */
+                        totpCode: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description Shown this once: only their hashes are kept. Each works once. */
+                                recoveryCodes: string[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/session/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Step-up: this session passes MFA with a TOTP code or a recovery code (for a session that began with a link, or before MFA was set up), which opens workspaces that require MFA. A wrong code is a 422 and counts against the sign-in budget. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The 6 digits the authenticator app shows now */
+                        totpCode?: string;
+                        /** @description One of the recovery codes shown when MFA was set up; each works once */
+                        recoveryCode?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                mfa: {
+                                    enabled: boolean;
+                                    passedAt: string;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/workspaces/{workspaceId}/settings/authentication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workspace's authentication settings (Require MFA), for its owners and instance admins. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                authentication: {
+                                    /** @description Every session must have passed MFA to enter the workspace in the console */
+                                    requireMfa: boolean;
+                                };
+                                you: {
+                                    mfaEnabled: boolean;
+                                    sessionPassed: boolean;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** @description Turns Require MFA on or off (owners and instance admins; in the workspace's audit trail). Turning it on needs the owner's own session to have passed MFA (422 `field: requireMfa` otherwise), so nobody locks themselves out. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        requireMfa: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                authentication: {
+                                    /** @description Every session must have passed MFA to enter the workspace in the console */
+                                    requireMfa: boolean;
+                                };
+                                you: {
+                                    mfaEnabled: boolean;
+                                    sessionPassed: boolean;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;

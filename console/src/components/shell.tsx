@@ -53,8 +53,51 @@ function SideNav() {
                 <Link to={paths.users(workspace.id)}>Users</Link>
               </li>
             )}
+            {mayListUsers && (
+              <li>
+                <Link to={paths.invites(workspace.id)}>Invites</Link>
+              </li>
+            )}
+            {mayListUsers && (
+              <li>
+                <Link to={paths.groups(workspace.id)} aria-current={path.startsWith(paths.groups(workspace.id)) ? 'page' : undefined}>
+                  User Groups
+                </Link>
+              </li>
+            )}
+            {mayListUsers && (
+              <li>
+                <Link to={paths.roles(workspace.id)}>Roles</Link>
+              </li>
+            )}
+            {mayListUsers && (
+              <li>
+                <Link to={paths.labels(workspace.id)}>Labels</Link>
+              </li>
+            )}
             <li>
               <Link to={paths.access(workspace.id)}>My access</Link>
+            </li>
+          </ul>
+        </div>
+      )}
+      {workspace && mayListUsers && (
+        <div className="sidenav-section">
+          <p className="sidenav-heading" id="nav-settings">
+            Settings
+          </p>
+          <ul aria-labelledby="nav-settings">
+            <li>
+              <Link to={paths.settings(workspace.id)}>General</Link>
+            </li>
+            <li>
+              <Link to={paths.settingsAuthentication(workspace.id)}>Authentication</Link>
+            </li>
+            <li>
+              <Link to={paths.tokens(workspace.id)}>Tokens</Link>
+            </li>
+            <li>
+              <Link to={paths.audit(workspace.id)}>Audit Trail</Link>
             </li>
           </ul>
         </div>

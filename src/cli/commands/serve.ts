@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander'
 import { DEFAULT_MAIL_FROM, resolveServeConfig, type ServeFlags } from '../../config.js'
-import { allowRemoteHostOption, usage } from '../program.js'
+import type { Fixture } from '../../fixtures/schema.js'
+import type { RunningServer } from '../../server.js'
+import { allowRemoteHostOption, UsageError, usage } from '../program.js'
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -37,6 +39,10 @@ export function serveCommand(): Command {
       ]),
     )
     .option('--no-demo', 'do not create the demo workspace on first start')
+    .option(
+      '--seed <fixtures.json>',
+      'seed an empty store with these workspaces, users, groups and tokens; POST /admin/reset returns to them (env GATEHOUSE_SEED; no demo)',
+    )
     .option('--secret-key-file <path>', 'key that seals remote tokens (env GATEHOUSE_SECRET_KEY_FILE; default gatehouse.key beside the DB)')
     .option('--sync-interval <seconds>', 'how often the directory syncs each connection (env GATEHOUSE_SYNC_INTERVAL; default 3600)')
     .option(
@@ -68,8 +74,10 @@ export function serveCommand(): Command {
       // GATEHOUSE_SYNC_SCHEDULER=off: only a flag actually given may override the environment.
       for (const key of ['demo', 'syncScheduler'] as const) if (command.getOptionValueSource(key) === 'default') delete flags[key]
       const config = usage(() => resolveServeConfig(flags))
+      const fixture = config.seedFile ? await readSeed(config.seedFile) : undefined
       const { startServer } = await import('../../server.js') // the HTTP server loads only to serve
       const server = await startServer(config)
+      if (fixture) await seedOrStop(server, fixture, config.seedFile as string)
       const shutdown = (signal: string) => {
         server.app.log.info({ signal }, 'stopping: finishing in-flight requests')
         server.stop().then(
@@ -83,4 +91,29 @@ export function serveCommand(): Command {
       process.once('SIGTERM', () => shutdown('SIGTERM'))
       process.once('SIGINT', () => shutdown('SIGINT'))
     })
+}
+
+/** The fixture file, validated before the server starts: a bad one is a usage error naming the path. */
+async function readSeed(file: string): Promise<Fixture> {
+  const { FixtureError, readFixtureFile } = await import('../../fixtures/schema.js')
+  try {
+    return readFixtureFile(file)
+  } catch (error) {
+    if (error instanceof FixtureError) throw new UsageError(`--seed ${error.message}`)
+    throw error
+  }
+}
+
+/** Seeds the store (or keeps it, seeded from this fixture before); a store it cannot seed stops the server. */
+async function seedOrStop(server: RunningServer, fixture: Fixture, file: string): Promise<void> {
+  const { seedStore } = await import('../../fixtures/seed.js')
+  try {
+    const outcome = await seedStore(server.store, fixture, server.accounts.invitations)
+    server.mailer.poke()
+    const count = `${fixture.workspaces.length} workspace${fixture.workspaces.length === 1 ? '' : 's'}`
+    console.log(outcome === 'seeded' ? `Seeded ${count} from ${file}.` : `Kept the ${count} seeded from ${file} before.`)
+  } catch (error) {
+    await server.stop()
+    throw new UsageError(`--seed ${file}: ${(error as Error).message}`)
+  }
 }

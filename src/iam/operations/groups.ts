@@ -4,6 +4,7 @@ import type { GroupRow } from '../../store/queries/groups.js'
 import type { Queries } from '../../store/queries/index.js'
 import type { InviteRow, UserRow } from '../../store/queries/members.js'
 import { type Actor, type AuditEntry, now, recordAudit } from '../audit.js'
+import type { InvitationSender } from './invitations.js'
 import { emailKey } from './members.js'
 
 export async function findGroup(q: Queries, workspaceId: string, groupId: string): Promise<GroupRow> {
@@ -84,7 +85,7 @@ async function resolveEmails(q: Queries, workspaceId: string, emails: readonly s
 
 /**
  * Adds emails to a group: a member joins as a user, an invited email joins as a pending invite, and
- * any other email becomes a new pending invite of the workspace in this group.
+ * any other email becomes a new pending invite of the workspace in this group, mailed its invitation.
  */
 export async function addEmailsToGroup(
   q: Queries,
@@ -92,6 +93,7 @@ export async function addEmailsToGroup(
   groupId: string,
   emails: readonly string[],
   actor: Actor,
+  invitations: InvitationSender,
 ): Promise<GroupRow> {
   const group = await findGroup(q, workspaceId, groupId)
   const at = now()
@@ -135,6 +137,7 @@ export async function addEmailsToGroup(
       })
   }
   await recordAudit(q, workspaceId, actor, audit, at)
+  await invitations.invited(q, workspaceId, newInvites, actor)
   return findGroup(q, workspaceId, group.id)
 }
 
@@ -151,13 +154,14 @@ export async function removeEmailsFromGroup(
   return removeSubjects(q, workspaceId, group, users, invites, actor)
 }
 
-/** Sets the group's members and pending invites to exactly these emails. */
+/** Sets the group's members and pending invites to exactly these emails (new invites are mailed). */
 export async function replaceGroupEmails(
   q: Queries,
   workspaceId: string,
   groupId: string,
   emails: readonly string[],
   actor: Actor,
+  invitations: InvitationSender,
 ): Promise<GroupRow> {
   const group = await findGroup(q, workspaceId, groupId)
   const keep = new Set(emails.map(emailKey))
@@ -173,7 +177,7 @@ export async function replaceGroupEmails(
     actor,
   )
   if (emails.length === 0) return findGroup(q, workspaceId, group.id)
-  return addEmailsToGroup(q, workspaceId, group.id, emails, actor)
+  return addEmailsToGroup(q, workspaceId, group.id, emails, actor, invitations)
 }
 
 async function removeSubjects(

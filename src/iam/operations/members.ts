@@ -5,6 +5,7 @@ import type { InviteRow, UserRow } from '../../store/queries/members.js'
 import type { NewPermission } from '../../store/queries/permissions.js'
 import { type Actor, type AuditEntry, now, recordAudit } from '../audit.js'
 import { WORKSPACE_OWNER_ROLE_ID } from '../rules/roles.js'
+import type { InvitationSender } from './invitations.js'
 
 /** Emails match case-insensitively; the spelling first given is kept for display. */
 export function emailKey(email: string): string {
@@ -94,10 +95,17 @@ export interface InviteInput {
 }
 
 /**
- * Invites emails with permissions they keep on joining. Re-inviting a pending invite adds the new
- * permissions to it; inviting a member is a conflict. All or nothing.
+ * Invites emails with permissions they keep on joining, and mails each new invite its link. Re-inviting a
+ * pending invite adds the new permissions to it (and mails nothing again); inviting a member is a conflict.
+ * All or nothing.
  */
-export async function createInvites(q: Queries, workspaceId: string, inputs: readonly InviteInput[], actor: Actor): Promise<string[]> {
+export async function createInvites(
+  q: Queries,
+  workspaceId: string,
+  inputs: readonly InviteInput[],
+  actor: Actor,
+  invitations: InvitationSender,
+): Promise<string[]> {
   const at = now()
   const wanted = dedupeByEmail(inputs, 'invites')
   const keys = [...wanted.keys()]
@@ -126,6 +134,7 @@ export async function createInvites(q: Queries, workspaceId: string, inputs: rea
       audit.push({ type: 'Policy Created', resourceId: p.id, resourceType: 'policy', resourceName: invite.email })
   }
   await recordAudit(q, workspaceId, actor, audit, at)
+  await invitations.invited(q, workspaceId, created, actor)
   return [...wanted.values()].map((i) => i.email.trim())
 }
 

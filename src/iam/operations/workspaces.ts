@@ -1,5 +1,5 @@
 import { hashSecret, newTokenSecret } from '../../auth/secrets.js'
-import { ConflictError, ValidationError } from '../../errors.js'
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js'
 import { newId } from '../../ids.js'
 import type { Queries } from '../../store/queries/index.js'
 import type { TokenRow } from '../../store/queries/workspaces.js'
@@ -62,11 +62,12 @@ export async function createWorkspace(q: Queries, input: CreateWorkspaceInput) {
   }
 }
 
+/** A token, its secret returned once and stored only as a hash; `created_by` is the actor's email (a console person). */
 export async function createToken(q: Queries, workspaceId: string, description: string, role: TokenRole, actor: Actor = OPERATOR) {
   const secret = newTokenSecret()
   const at = now()
   const token: TokenRow = { id: newId(), workspace_id: workspaceId, description, role, created_at: at, revoked_at: null }
-  await q.tokens.insert({ ...token, secret_hash: hashSecret(secret) })
+  await q.tokens.insert({ ...token, secret_hash: hashSecret(secret), created_by: actor.email ?? null })
   await recordAudit(
     q,
     workspaceId,
@@ -89,4 +90,79 @@ export async function revokeToken(q: Queries, workspaceId: string, tokenId: stri
     at,
   )
   return true
+}
+
+/** At most this many billing and this many incident contacts. */
+export const MAX_CONTACTS = 20
+
+export interface WorkspaceSettingsInput {
+  name?: string | undefined
+  slug?: string | undefined
+  /** Email addresses (already checked as emails); duplicates in any case are dropped, the first spelling kept. */
+  billingContacts?: string[] | undefined
+  incidentContacts?: string[] | undefined
+}
+
+/**
+ * Settings → General: renames the workspace, changes its slug (unique: 409 naming `slug`) and its contacts. One
+ * audit event per aspect that changed; nothing changes and nothing is recorded when the values are the same.
+ */
+export async function updateWorkspaceSettings(q: Queries, workspaceId: string, input: WorkspaceSettingsInput, actor: Actor) {
+  const workspace = await q.workspaces.find(workspaceId)
+  if (!workspace) throw new NotFoundError(`Workspace ${workspaceId}`, 'workspaceId')
+  const changes: Parameters<Queries['workspaces']['updateSettings']>[1] = {}
+  const events: string[] = []
+  const name = input.name?.trim()
+  if (name !== undefined && name !== workspace.name) {
+    if (name === '') throw new ValidationError('name must not be blank', 'name')
+    changes.name = name
+    events.push('Workspace Name Updated')
+  }
+  if (input.slug !== undefined && input.slug !== workspace.slug) {
+    if (!SLUG_PATTERN.test(input.slug))
+      throw new ValidationError('slug must be lower-case letters, digits and inner hyphens, 1-100 characters', 'slug')
+    if (await q.workspaces.slugTaken(input.slug, workspaceId))
+      throw new ConflictError(`The slug ${input.slug} is already used by another workspace; choose another slug`, { field: 'slug' })
+    changes.slug = input.slug
+    events.push('Workspace Slug Updated')
+  }
+  for (const [field, column, event] of [
+    ['billingContacts', 'billing_contacts', 'Workspace Billing Contacts Updated'],
+    ['incidentContacts', 'incident_contacts', 'Workspace Incident Contacts Updated'],
+  ] as const) {
+    const list = input[field]
+    if (list === undefined) continue
+    const json = JSON.stringify(uniqueEmails(list, field))
+    if (json === workspace[column]) continue
+    changes[column] = json
+    events.push(event)
+  }
+  if (events.length > 0) {
+    const at = now()
+    await q.workspaces.updateSettings(workspaceId, changes)
+    const resourceName = changes.name ?? workspace.name
+    await recordAudit(
+      q,
+      workspaceId,
+      actor,
+      events.map((type) => ({ type, resourceId: workspaceId, resourceType: 'workspace' as const, resourceName })),
+      at,
+    )
+  }
+  return { ...workspace, ...changes }
+}
+
+/** Trimmed, without repeats in any case, at most MAX_CONTACTS. */
+function uniqueEmails(list: readonly string[], field: string): string[] {
+  const seen = new Set<string>()
+  const kept: string[] = []
+  for (const raw of list) {
+    const email = raw.trim()
+    const key = email.toLowerCase()
+    if (seen.has(key)) continue
+    seen.add(key)
+    kept.push(email)
+  }
+  if (kept.length > MAX_CONTACTS) throw new ValidationError(`${field}: at most ${MAX_CONTACTS} addresses`, field)
+  return kept
 }

@@ -41,7 +41,7 @@ async function present(q: Queries, group: GroupRow) {
   return { data: { userGroup: toUserGroupV1(group, await q.permissions.ofSubjects('group', [group.id])) } }
 }
 
-export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors }) => {
+export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors, invitations, mailQueued }) => {
   app.addHook('preHandler', async (req) => requireGroupsPlan(req))
 
   app.get(
@@ -159,11 +159,16 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
         schema: { params: GroupIdParams, body: EmailsBody, response: { 200: UserGroupOutput } },
         config: { access: 'write', rl60: 'addUsersToUserGroup' },
       },
-      async (req) =>
-        store.write(
-          async (q) => present(q, await addEmailsToGroup(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
-          { workspace: req.auth.workspaceId },
-        ),
+      async (req) => {
+        const { workspaceId } = req.auth
+        const answer = await store.write(
+          async (q) =>
+            present(q, await addEmailsToGroup(q, workspaceId, req.params.userGroupId, req.body.emails, actorOf(req), invitations)),
+          { workspace: workspaceId },
+        )
+        mailQueued()
+        return answer
+      },
     )
     app.put(
       `${prefix}/:userGroupId/users`,
@@ -171,11 +176,16 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
         schema: { params: GroupIdParams, body: ReplaceEmailsBody, response: { 200: UserGroupOutput } },
         config: { access: 'write', rl60: 'replaceUsersInUserGroup' },
       },
-      async (req) =>
-        store.write(
-          async (q) => present(q, await replaceGroupEmails(q, req.auth.workspaceId, req.params.userGroupId, req.body.emails, actorOf(req))),
-          { workspace: req.auth.workspaceId },
-        ),
+      async (req) => {
+        const { workspaceId } = req.auth
+        const answer = await store.write(
+          async (q) =>
+            present(q, await replaceGroupEmails(q, workspaceId, req.params.userGroupId, req.body.emails, actorOf(req), invitations)),
+          { workspace: workspaceId },
+        )
+        mailQueued()
+        return answer
+      },
     )
     app.delete(
       `${prefix}/:userGroupId/users`,

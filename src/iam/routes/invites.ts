@@ -8,7 +8,7 @@ import { EmailsQuery, StatusOutput } from '../schemas/common.js'
 import { CreateInvitesBody, CreateInvitesOutput, ListInvitesOutput } from '../schemas/users.js'
 import type { IamDeps } from './deps.js'
 
-export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors }) => {
+export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors, invitations, mailQueued }) => {
   app.get(
     '/invites',
     { schema: { querystring: PageQuery, response: { 200: ListInvitesOutput } }, config: { access: 'read' } },
@@ -40,10 +40,11 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { st
             email: invite.email,
             permissions: checkInvitePermissions(invite.permissions ?? [], ctx, `invites.${i}.permissions`),
           }))
-          return createInvites(q, workspaceId, invites, actorOf(req))
+          return createInvites(q, workspaceId, invites, actorOf(req), invitations)
         },
         { workspace: workspaceId },
       )
+      mailQueued()
       return reply.status(201).send({ data: { emails } })
     },
   )

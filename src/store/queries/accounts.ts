@@ -78,6 +78,7 @@ export function accountQueries(db: Kysely<Database>) {
           's.last_seen_at',
           's.expires_at',
           's.revoked_at',
+          's.mfa_at',
           'a.id as account_id',
           'a.email',
           'a.email_key',

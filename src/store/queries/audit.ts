@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { AuditEventTable, Database } from '../tables.js'
-import { chunks } from './members.js'
+import { chunks, containsPattern } from './members.js'
 import { type Rows, seekNewestFirst, type TimeSeek } from './page.js'
 
 export type AuditEventRow = AuditEventTable
@@ -16,6 +16,24 @@ export interface AuditFilter {
   resourceType?: string
 }
 
+/**
+ * The console's Audit Trail filters. Every filter narrows one walk of the (workspace_id, timestamp, id) order; a
+ * single event type walks audit_events_event_type instead, so a rare type is found without reading the others.
+ */
+export interface ConsoleAuditFilter {
+  workspaceId: string
+  /** Any of these event types. */
+  types?: string[] | undefined
+  /** An actor id (a user, token or account id), or an email (any case). */
+  actor?: string | undefined
+  /** A resource id, or a part of a resource's name (any case). */
+  resource?: string | undefined
+  /** Inclusive. */
+  from?: string | undefined
+  /** Exclusive. */
+  to?: string | undefined
+}
+
 /** Position in the newest-first order: (timestamp, id) of the row to continue from. */
 export type AuditSeek = TimeSeek
 
@@ -27,6 +45,21 @@ export function auditQueries(db: Kysely<Database>) {
     if (f.resourceType !== undefined) q = q.where('resource_type', '=', f.resourceType.toLowerCase())
     return q
   }
+  const consoleFiltered = (f: ConsoleAuditFilter) => {
+    let q = db.selectFrom('audit_events').selectAll().where('workspace_id', '=', f.workspaceId)
+    if (f.types !== undefined && f.types.length > 0) q = q.where('type', 'in', f.types)
+    if (f.from !== undefined) q = q.where('timestamp', '>=', f.from)
+    if (f.to !== undefined) q = q.where('timestamp', '<', f.to)
+    const actor = f.actor
+    if (actor !== undefined)
+      q = actor.includes('@') ? q.where(sql<boolean>`lower(actor_email) = ${actor.toLowerCase()}`) : q.where('actor', '=', actor)
+    const resource = f.resource
+    if (resource !== undefined) {
+      const pattern = containsPattern(resource)
+      q = q.where((eb) => eb.or([eb('resource_id', '=', resource), sql<boolean>`lower(resource_name) like ${pattern} escape '\\'`]))
+    }
+    return q
+  }
   return {
     async insertMany(rows: AuditEventRow[]): Promise<void> {
       for (const c of chunks(rows)) await db.insertInto('audit_events').values(c).execute()
@@ -34,6 +67,21 @@ export function auditQueries(db: Kysely<Database>) {
     /** Newest first; "after" walks towards older events. Seeks on (timestamp, id), never OFFSET. */
     list(f: AuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
       return seekNewestFirst(filtered(f), 'timestamp', seek)
+    },
+    /** The console's filtered trail, newest first, keyset pages on (timestamp, id) as `list`. */
+    listConsole(f: ConsoleAuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
+      return seekNewestFirst(consoleFiltered(f), 'timestamp', seek)
+    },
+    /** The event types the workspace's trail holds, for the console's filter. */
+    async eventTypes(workspaceId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('audit_events')
+        .select('type')
+        .distinct()
+        .where('workspace_id', '=', workspaceId)
+        .orderBy('type')
+        .execute()
+      return rows.map((r) => r.type)
     },
   }
 }

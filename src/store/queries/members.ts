@@ -148,4 +148,4 @@ export function inviteQueries(db: Kysely<Database>) {
   }
 }
 
-export { chunks, inChunks }
+export { chunks, containsPattern, inChunks }

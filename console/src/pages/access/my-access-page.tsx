@@ -90,6 +90,30 @@ export function MyAccessPage() {
                     </li>
                   ))}
                 </ul>
+                {state.access.groupPermissions.length === 0 ? (
+                  <p className="card-empty">Your groups grant no roles.</p>
+                ) : (
+                  <table className="table" aria-label="Roles from your user groups">
+                    <thead>
+                      <tr>
+                        <th scope="col">Role</th>
+                        <th scope="col">Applies to</th>
+                        <th scope="col">From the group</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {state.access.groupPermissions.map((p) => (
+                        <tr key={`${p.group.id}-${permissionKey(p)}`}>
+                          <td>
+                            <span className="chip chip-role">{p.roleName}</span>
+                          </td>
+                          <td>{scopeOf(p.resources)}</td>
+                          <td>{p.group.name}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
               </>
             )}
           </section>

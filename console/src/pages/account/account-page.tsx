@@ -5,6 +5,7 @@ import { TableWrap } from '../../components/table-wrap'
 import { deviceOf, formatDate } from '../../format'
 import { navigate, paths } from '../../router'
 import { useSession, useSignedIn } from '../../session'
+import { MfaSection } from './mfa-section'
 
 type SessionEntry = Answer<'/console/api/account/sessions', 'get'>['sessions'][number]
 
@@ -69,7 +70,7 @@ export function AccountPage() {
 
   return (
     <>
-      <PageHeader title="My account" description="Your sign-in details and the places you are signed in." />
+      <PageHeader title="My account" description="Your sign-in details, multi-factor authentication and the places you are signed in." />
       <section className="card" aria-labelledby="profile-heading">
         <h2 id="profile-heading" className="card-title">
           Profile
@@ -91,6 +92,8 @@ export function AccountPage() {
           )}
         </dl>
       </section>
+
+      <MfaSection />
 
       <section className="card" aria-labelledby="sessions-heading">
         <div className="card-header">

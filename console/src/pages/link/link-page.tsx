@@ -84,6 +84,8 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
   const [password, setPassword] = useState('')
   const [confirm, setConfirm] = useState('')
   const [mismatch, setMismatch] = useState(false)
+  const [code, setCode] = useState('')
+  const [recovery, setRecovery] = useState(false)
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<ApiProblem>()
 
@@ -97,7 +99,9 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
     setMismatch(false)
     setBusy(true)
     try {
-      const body = isNew ? { password, name: name.trim() } : { password }
+      // An account with MFA needs its code too: the mailed link alone is only one factor.
+      const factor = !link.mfaRequired ? {} : recovery ? { recoveryCode: code } : { totpCode: code }
+      const body = isNew ? { password, name: name.trim(), ...factor } : { password, ...factor }
       const session = await must(api.POST('/console/api/links/{token}/password', { params: { path: { token } }, body }))
       signedIn(session)
       navigate(paths.home, { replace: true })
@@ -109,6 +113,7 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
 
   const title = isNew ? 'Welcome to Gatehouse' : 'Choose a new password'
   const passwordError = problem?.field === 'password' ? problem.message : undefined
+  const codeError = problem?.field === 'totpCode' || problem?.field === 'recoveryCode' ? problem.message : undefined
   return (
     <AuthLayout>
       <PageTitle title={title}>{title}</PageTitle>
@@ -117,7 +122,7 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
         <strong>{link.email}</strong>
         {isNew ? ' to sign in.' : '. Every other session of yours ends.'}
       </p>
-      {problem && !passwordError && <FormError problem={problem} />}
+      {problem && !passwordError && !codeError && <FormError problem={problem} />}
       <form className="form" onSubmit={submit}>
         <input type="email" name="email" autoComplete="username" value={link.email} readOnly hidden />
         {isNew && (
@@ -144,6 +149,32 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
           onChange={(e) => setConfirm(e.target.value)}
           error={mismatch ? 'The two passwords are not the same' : undefined}
         />
+        {link.mfaRequired && (
+          <>
+            <Field
+              key={recovery ? 'recovery' : 'totp'}
+              label={recovery ? 'Recovery code' : 'Code from your authenticator app'}
+              name={recovery ? 'recoveryCode' : 'totpCode'}
+              autoComplete={recovery ? 'off' : 'one-time-code'}
+              inputMode={recovery ? 'text' : 'numeric'}
+              required
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              hint="Your account uses MFA: a new password needs your second factor too."
+              error={codeError}
+            />
+            <button
+              type="button"
+              className="btn-link"
+              onClick={() => {
+                setRecovery((was) => !was)
+                setCode('')
+              }}
+            >
+              {recovery ? 'Use the authenticator app instead' : 'Use a recovery code instead'}
+            </button>
+          </>
+        )}
         <div className="form-row">
           <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
             {busy ? 'Saving…' : isNew ? 'Set password and sign in' : 'Save and sign in'}

@@ -17,6 +17,9 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
   const { query } = useLocation()
   const [email, setEmail] = useState(query.get('email') ?? '')
   const [password, setPassword] = useState('')
+  /** The second step: the account has MFA, so the same email and password go again with a code (kept in memory only). */
+  const [second, setSecond] = useState<'totp' | 'recovery'>()
+  const [code, setCode] = useState('')
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<ApiProblem>()
 
@@ -24,15 +27,99 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
     event.preventDefault()
     setBusy(true)
     setProblem(undefined)
+    const factor = second === 'totp' ? { totpCode: code } : second === 'recovery' ? { recoveryCode: code } : {}
     try {
-      const session = await must(api.POST('/console/api/session', { body: { email, password } }))
+      const session = await must(api.POST('/console/api/session', { body: { email, password, ...factor } }))
       signedIn(session)
       navigate(nextPath(query), { replace: true })
     } catch (error) {
-      setProblem(asProblem(error))
+      const refused = asProblem(error)
+      if (refused.type === 'mfa-required' && second === undefined) setSecond('totp')
+      else setProblem(refused)
       setBusy(false)
     }
   }
+
+  const switchTo = (kind: 'totp' | 'recovery') => {
+    setSecond(kind)
+    setCode('')
+    setProblem(undefined)
+  }
+  const startOver = () => {
+    setSecond(undefined)
+    setCode('')
+    setPassword('')
+    setProblem(undefined)
+  }
+
+  if (second)
+    return (
+      <AuthLayout>
+        <PageTitle title="Two-step verification">Two-step verification</PageTitle>
+        <p className="auth-lead">
+          {second === 'totp' ? (
+            <>
+              Enter the 6-digit code your authenticator app shows for <strong>{email}</strong>.
+            </>
+          ) : (
+            <>
+              Enter one of the recovery codes you saved when you set up MFA for <strong>{email}</strong>. Each works once.
+            </>
+          )}
+        </p>
+        {problem && <FormError problem={problem} />}
+        <form className="form" onSubmit={submit}>
+          {second === 'totp' ? (
+            <Field
+              key="totp"
+              label="Authentication code"
+              name="totpCode"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9 ]{6,7}"
+              maxLength={7}
+              required
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          ) : (
+            <Field
+              key="recovery"
+              label="Recovery code"
+              name="recoveryCode"
+              autoComplete="off"
+              spellCheck={false}
+              required
+              autoFocus
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+            />
+          )}
+          <div className="form-row">
+            <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+              {busy ? 'Checking…' : 'Verify and sign in'}
+            </button>
+          </div>
+        </form>
+        <p className="auth-aside">
+          {second === 'totp' ? (
+            <button type="button" className="btn-link" onClick={() => switchTo('recovery')}>
+              Use a recovery code instead
+            </button>
+          ) : (
+            <button type="button" className="btn-link" onClick={() => switchTo('totp')}>
+              Use the authenticator app instead
+            </button>
+          )}
+        </p>
+        <p className="auth-aside">
+          <button type="button" className="btn-link" onClick={startOver}>
+            Sign in as someone else
+          </button>
+        </p>
+      </AuthLayout>
+    )
 
   return (
     <AuthLayout footer={<p>First time here? Once a workspace owner has added you, choose your password with “Forgot your password?”.</p>}>

@@ -1,9 +1,11 @@
-import { useEffect, useId, useMemo, useState } from 'react'
+import { useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
 import { Avatar, PageHeader, ProblemNotice } from '../../components/page'
+import { useRoles } from '../../components/permissions-editor'
 import { TableWrap } from '../../components/table-wrap'
 import { permissionKey, scopeOf, scopeSuffix } from '../../format'
 import { useWorkspace } from '../../workspace'
+import { UserDetail } from './user-detail'
 
 type UsersPage = Answer<'/console/api/workspaces/{workspaceId}/users', 'get'>
 /** A page of users and the position of its first row in the whole list. */
@@ -28,8 +30,10 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
   const [state, setState] = useState<
     { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
   >({ status: 'loading' })
-  /** Roles seen in any answer so far (the filter offers them): id → name. */
-  const [roles, setRoles] = useState<Map<string, string>>(new Map())
+  const roles = useRoles(workspaceId)
+  /** The user whose detail panel is open, and a count of changes made there (the list is asked again). */
+  const [selected, setSelected] = useState<string>()
+  const [changes, setChanges] = useState(0)
   const searchId = useId()
   const roleSelectId = useId()
 
@@ -42,6 +46,7 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
     return () => clearTimeout(timer)
   }, [typed])
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `changes` asks again after an edit in the detail panel
   useEffect(() => {
     let current = true
     setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.shown } : {}) }))
@@ -54,25 +59,19 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
       ...(cursor ? { cursor } : {}),
     }
     must(api.GET('/console/api/workspaces/{workspaceId}/users', { params: { path: { workspaceId }, query } })).then(
-      (page) => {
-        if (!current) return
-        setState({ status: 'ready', shown: { page, offset } })
-        setRoles((known) => {
-          const next = new Map(known)
-          for (const user of page.users) for (const p of user.permissions) next.set(p.roleId, p.roleName)
-          return next.size === known.size ? known : next
-        })
-      },
+      (page) => current && setState({ status: 'ready', shown: { page, offset } }),
       (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
     )
     return () => {
       current = false
     }
-  }, [workspaceId, search, roleId, cursor, pagesBefore])
+  }, [workspaceId, search, roleId, cursor, pagesBefore, changes])
 
   const shown = state.status === 'ready' ? state.shown : state.status === 'loading' ? state.last : undefined
   const page = shown?.page
-  const roleOptions = useMemo(() => [...roles].sort(([, a], [, b]) => a.localeCompare(b)), [roles])
+  const roleOptions = roles.status === 'ready' ? roles.value.roles.map((r) => [r.id, r.name] as const) : []
+  const csvQuery = new URLSearchParams({ ...(search ? { search } : {}), ...(roleId ? { roleId } : {}) }).toString()
+  const csvHref = `/console/api/workspaces/${encodeURIComponent(workspaceId)}/users.csv${csvQuery ? `?${csvQuery}` : ''}`
   const first = (shown?.offset ?? 0) + 1
   const total = page?.pagination.totalEntries
   const filtered = search !== '' || roleId !== ''
@@ -93,6 +92,11 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
         eyebrow="Access Management"
         title="Users"
         description={`Everyone in ${workspaceName}, with their roles and user groups.`}
+        actions={
+          <a className="btn" href={csvHref} download>
+            Download CSV<span className="visually-hidden"> of {filtered ? 'the users found' : 'all users'}</span>
+          </a>
+        }
       />
       <div className="toolbar">
         <search className="toolbar-filters" aria-label="Users">
@@ -125,6 +129,18 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
       </div>
 
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
+      {selected && (
+        <UserDetail
+          key={selected}
+          workspaceId={workspaceId}
+          userId={selected}
+          onClose={() => setSelected(undefined)}
+          onChanged={(removed) => {
+            if (removed) setSelected(undefined)
+            setChanges((n) => n + 1)
+          }}
+        />
+      )}
       {page && (
         <TableWrap label={`Users of ${workspaceName}`}>
           <table className="table" aria-busy={state.status === 'loading'} aria-label={`Users of ${workspaceName}`}>
@@ -144,7 +160,7 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
                   </td>
                 </tr>
               ) : (
-                page.users.map((user) => <UserRow key={user.id} user={user} />)
+                page.users.map((user) => <UserRow key={user.id} user={user} onOpen={() => setSelected(user.id)} />)
               )}
             </tbody>
           </table>
@@ -189,13 +205,15 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
   )
 }
 
-function UserRow({ user }: { user: User }) {
+function UserRow({ user, onOpen }: { user: User; onOpen: () => void }) {
   return (
     <tr>
       <td>
         <span className="person-cell">
           <Avatar name={user.name} email={user.email} />
-          <span>{user.name || <span className="muted">No name</span>}</span>
+          <button type="button" className="link-button" onClick={onOpen} aria-label={`Details of ${user.name || user.email}`}>
+            {user.name || <span className="muted">No name</span>}
+          </button>
         </span>
       </td>
       <td className="nowrap">{user.email}</td>

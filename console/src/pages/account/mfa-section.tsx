@@ -1,0 +1,193 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { Field } from '../../components/field'
+import { MfaSetup, RecoveryCodes } from '../../components/mfa-setup'
+import { FormError, Loading, ProblemNotice } from '../../components/page'
+import { formatDate } from '../../format'
+
+type Status = Answer<'/console/api/account/mfa', 'get'>['mfa']
+type Mode = 'idle' | 'setup' | 'codes' | 'regenerate' | 'disable'
+
+/** My account → Multi-factor authentication: set up an authenticator, see recovery codes once, make new ones, turn it off. */
+export function MfaSection() {
+  const [status, setStatus] = useState<
+    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; mfa: Status }
+  >({
+    status: 'loading',
+  })
+  const [mode, setMode] = useState<Mode>('idle')
+  const [codes, setCodes] = useState<string[]>([])
+  const [message, setMessage] = useState<string>()
+
+  const load = useCallback(async () => {
+    try {
+      const { mfa } = await must(api.GET('/console/api/account/mfa'))
+      setStatus({ status: 'ready', mfa })
+    } catch (error) {
+      setStatus({ status: 'failed', problem: asProblem(error) })
+    }
+  }, [])
+  useEffect(() => {
+    void load()
+  }, [load])
+
+  const showCodes = (fresh: string[]) => {
+    setCodes(fresh)
+    setMode('codes')
+    setMessage(undefined)
+    void load()
+  }
+  const finish = (done?: string) => {
+    setCodes([])
+    setMode('idle')
+    setMessage(done)
+    void load()
+  }
+
+  return (
+    <section className="card" aria-labelledby="mfa-heading">
+      <h2 id="mfa-heading" className="card-title">
+        Multi-factor authentication
+      </h2>
+      <p className="card-description">
+        Sign in with a code from an authenticator app as well as your password. Workspaces that require MFA open only to sessions that used
+        one.
+      </p>
+      <div className="mfa-card-body">
+        <div aria-live="polite">
+          {message && (
+            <p className="notice notice-success" role="status">
+              {message}
+            </p>
+          )}
+        </div>
+        {status.status === 'loading' && <Loading label="Loading…" />}
+        {status.status === 'failed' && <ProblemNotice problem={status.problem} />}
+        {status.status === 'ready' && mode === 'codes' && <RecoveryCodes codes={codes} onDone={() => finish()} />}
+        {status.status === 'ready' && mode !== 'codes' && !status.mfa.enabled && (
+          <>
+            <p className="mfa-off">Multi-factor authentication is off for your account.</p>
+            {mode === 'setup' ? (
+              <MfaSetup onEnabled={showCodes} onCancel={() => setMode('idle')} />
+            ) : (
+              <button type="button" className="btn btn-primary" onClick={() => setMode('setup')}>
+                Set up MFA
+              </button>
+            )}
+          </>
+        )}
+        {status.status === 'ready' && mode !== 'codes' && status.mfa.enabled && (
+          <>
+            <dl className="facts">
+              <div>
+                <dt>Authenticator app</dt>
+                <dd>On since {status.mfa.enabledAt ? formatDate(status.mfa.enabledAt) : '—'}</dd>
+              </div>
+              <div>
+                <dt>Recovery codes left</dt>
+                <dd>{status.mfa.recoveryCodesLeft} of 10</dd>
+              </div>
+            </dl>
+            {mode === 'regenerate' && <Regenerate onDone={showCodes} onCancel={() => setMode('idle')} />}
+            {mode === 'disable' && (
+              <Disable onDone={() => finish('Multi-factor authentication is off.')} onCancel={() => setMode('idle')} />
+            )}
+            {mode === 'idle' && (
+              <div className="form-row">
+                <button type="button" className="btn" onClick={() => setMode('regenerate')}>
+                  New recovery codes
+                </button>
+                <button type="button" className="btn btn-danger" onClick={() => setMode('disable')}>
+                  Turn off MFA
+                </button>
+              </div>
+            )}
+          </>
+        )}
+      </div>
+    </section>
+  )
+}
+
+function Regenerate({ onDone, onCancel }: { onDone: (codes: string[]) => void; onCancel: () => void }) {
+  const [code, setCode] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      const { recoveryCodes } = await must(api.POST('/console/api/account/mfa/recovery-codes', { body: { totpCode: code } }))
+      onDone(recoveryCodes)
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+  return (
+    <form className="form" onSubmit={submit} aria-label="New recovery codes">
+      {problem && <FormError problem={problem} />}
+      <Field
+        label="Code from the app"
+        name="totpCode"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        maxLength={7}
+        required
+        hint="New codes replace the old ones, used or not."
+        value={code}
+        onChange={(e) => setCode(e.target.value)}
+      />
+      <div className="form-row">
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          Make new codes
+        </button>
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  )
+}
+
+function Disable({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
+  const [password, setPassword] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      await must(api.DELETE('/console/api/account/mfa/totp', { body: { currentPassword: password } }))
+      onDone()
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+  return (
+    <form className="form" onSubmit={submit} aria-label="Turn off MFA">
+      {problem && <FormError problem={problem} />}
+      <Field
+        label="Current password"
+        type="password"
+        name="currentPassword"
+        autoComplete="current-password"
+        required
+        hint="Workspaces that require MFA will ask you to set it up again."
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <div className="form-row">
+        <button type="submit" className="btn btn-danger" disabled={busy}>
+          Turn off MFA
+        </button>
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  )
+}

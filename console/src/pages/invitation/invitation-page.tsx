@@ -1,0 +1,281 @@
+import { type FormEvent, useEffect, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { AuthLayout } from '../../components/auth-layout'
+import { Field } from '../../components/field'
+import { FormError, Loading, PageTitle } from '../../components/page'
+import { Link, navigate, paths } from '../../router'
+import { useSession } from '../../session'
+
+type Invitation = Answer<'/console/api/invitations/{token}', 'get'>['invitation']
+
+/** A mailed invitation, `/console/invitation/<token>`: join the workspace (new person or signed in), or ask for a new link. */
+export function InvitationPage({ token }: { token: string }) {
+  const [state, setState] = useState<
+    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; invitation: Invitation }
+  >({ status: 'loading' })
+  useEffect(() => {
+    let current = true
+    must(api.GET('/console/api/invitations/{token}', { params: { path: { token } } })).then(
+      ({ invitation }) => current && setState({ status: 'ready', invitation }),
+      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
+    )
+    return () => {
+      current = false
+    }
+  }, [token])
+
+  if (state.status === 'loading')
+    return (
+      <AuthLayout>
+        <PageTitle title="Opening your invitation">Opening your invitation</PageTitle>
+        <Loading label="Checking the invitation…" />
+      </AuthLayout>
+    )
+  if (state.status === 'failed') return <Unusable title="This invitation link does not work" problem={state.problem} />
+  const { invitation } = state
+  if (invitation.status === 'expired') return <Expired token={token} invitation={invitation} />
+  if (invitation.status === 'used')
+    return (
+      <Unusable title="This invitation was already accepted">
+        Each invitation link works once. If you joined <strong>{invitation.workspace.name}</strong>, sign in as {invitation.email}.
+      </Unusable>
+    )
+  if (invitation.status === 'revoked')
+    return (
+      <Unusable title="This invitation was withdrawn">
+        <strong>{invitation.workspace.name}</strong> no longer invites {invitation.email}. Ask its owners if you think this is a mistake.
+      </Unusable>
+    )
+  return invitation.account === 'new' ? (
+    <JoinAsNewPerson token={token} invitation={invitation} />
+  ) : (
+    <JoinWithAccount token={token} invitation={invitation} />
+  )
+}
+
+function Unusable({ title, problem, children }: { title: string; problem?: ApiProblem; children?: React.ReactNode }) {
+  return (
+    <AuthLayout
+      footer={
+        <p>
+          <Link to={paths.signIn}>Go to sign in</Link>
+        </p>
+      }
+    >
+      <PageTitle title={title}>{title}</PageTitle>
+      {problem && problem.status !== 404 ? (
+        <FormError problem={problem} />
+      ) : (
+        <p className="auth-lead">{children ?? 'It may have been copied incompletely. Open the link from the email again.'}</p>
+      )}
+    </AuthLayout>
+  )
+}
+
+function Expired({ token, invitation }: { token: string; invitation: Invitation }) {
+  const [sent, setSent] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const renew = async () => {
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      await must(api.POST('/console/api/invitations/{token}/renewal', { params: { path: { token } } }))
+      setSent(true)
+    } catch (error) {
+      setProblem(asProblem(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <AuthLayout>
+      <PageTitle title="This invitation link has expired">This invitation link has expired</PageTitle>
+      <p className="auth-lead">
+        Invitation links work for 7 days. You are still invited to <strong>{invitation.workspace.name}</strong> as {invitation.email}: ask
+        for a new link and use it soon after it arrives.
+      </p>
+      {problem && <FormError problem={problem} />}
+      {sent ? (
+        <p className="notice notice-success" role="status">
+          If the invitation is still open, a new link is on its way to {invitation.email}.
+        </p>
+      ) : (
+        <button type="button" className="btn btn-primary btn-block" onClick={renew} disabled={busy}>
+          {busy ? 'Sending…' : 'Email me a new link'}
+        </button>
+      )}
+    </AuthLayout>
+  )
+}
+
+function Lead({ invitation }: { invitation: Invitation }) {
+  return (
+    <p className="auth-lead">
+      You are invited to join <strong>{invitation.workspace.name}</strong> as <strong>{invitation.email}</strong>.
+    </p>
+  )
+}
+
+function useAccept(token: string) {
+  const { signedIn } = useSession()
+  return async (body: { name?: string; password?: string }) => {
+    const accepted = await must(api.POST('/console/api/invitations/{token}/accept', { params: { path: { token } }, body }))
+    signedIn(accepted.session)
+    navigate(paths.access(accepted.workspace.id), { replace: true })
+  }
+}
+
+function JoinAsNewPerson({ token, invitation }: { token: string; invitation: Invitation }) {
+  const accept = useAccept(token)
+  const [name, setName] = useState('')
+  const [password, setPassword] = useState('')
+  const [confirm, setConfirm] = useState('')
+  const [mismatch, setMismatch] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setProblem(undefined)
+    setMismatch(password !== confirm)
+    if (password !== confirm) return
+    setBusy(true)
+    try {
+      await accept({ name: name.trim(), password })
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+  const nameError = problem?.field === 'name' ? problem.message : undefined
+  const passwordError = problem?.field === 'password' ? problem.message : undefined
+  const title = `Join ${invitation.workspace.name}`
+  return (
+    <AuthLayout>
+      <PageTitle title={title}>{title}</PageTitle>
+      <Lead invitation={invitation} />
+      <p>Tell us your name and choose a password to accept.</p>
+      {problem && !nameError && !passwordError && <FormError problem={problem} />}
+      <form className="form" onSubmit={submit}>
+        <input type="email" name="email" autoComplete="username" value={invitation.email} readOnly hidden />
+        <Field
+          label="Your name"
+          name="name"
+          autoComplete="name"
+          required
+          maxLength={255}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={nameError}
+        />
+        <Field
+          label="Password"
+          type="password"
+          name="new-password"
+          autoComplete="new-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          hint="At least 12 characters; not a common password, and not your email address. A few unrelated words work well."
+          error={passwordError}
+        />
+        <Field
+          label="Confirm the password"
+          type="password"
+          name="confirm-password"
+          autoComplete="new-password"
+          required
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          error={mismatch ? 'The two passwords are not the same' : undefined}
+        />
+        <div className="form-row">
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            {busy ? 'Joining…' : 'Accept and join'}
+          </button>
+        </div>
+      </form>
+    </AuthLayout>
+  )
+}
+
+function JoinWithAccount({ token, invitation }: { token: string; invitation: Invitation }) {
+  const { state, signedIn, signedOut } = useSession()
+  const accept = useAccept(token)
+  const [password, setPassword] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const me = state.status === 'signed-in' ? state.session.account.email : undefined
+  const isInvited = me !== undefined && me.toLowerCase() === invitation.email.toLowerCase()
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      await work()
+    } catch (error) {
+      setProblem(asProblem(error))
+      setBusy(false)
+    }
+  }
+  const signInThenAccept = (event: FormEvent) => {
+    event.preventDefault()
+    return run(async () => {
+      const session = await must(api.POST('/console/api/session', { body: { email: invitation.email, password } }))
+      signedIn(session)
+      await accept({})
+    })
+  }
+  const signOut = () =>
+    run(async () => {
+      await must(api.DELETE('/console/api/session'))
+      signedOut()
+      setBusy(false)
+    })
+
+  const title = `Join ${invitation.workspace.name}`
+  return (
+    <AuthLayout>
+      <PageTitle title={title}>{title}</PageTitle>
+      <Lead invitation={invitation} />
+      {problem && <FormError problem={problem} />}
+      {isInvited ? (
+        <button type="button" className="btn btn-primary btn-block" onClick={() => run(() => accept({}))} disabled={busy}>
+          {busy ? 'Joining…' : 'Accept and join'}
+        </button>
+      ) : me !== undefined ? (
+        <>
+          <p className="notice notice-info">
+            You are signed in as {me}. This invitation is for {invitation.email}: sign out, then sign in as {invitation.email}.
+          </p>
+          <button type="button" className="btn btn-block" onClick={signOut} disabled={busy}>
+            Sign out
+          </button>
+        </>
+      ) : (
+        <form className="form" onSubmit={signInThenAccept}>
+          <p>You already have a Gatehouse account: sign in to accept.</p>
+          <Field label="Email" type="email" name="email" autoComplete="username" value={invitation.email} readOnly />
+          <Field
+            label="Password"
+            type="password"
+            name="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          <div className="form-row">
+            <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+              {busy ? 'Joining…' : 'Sign in and accept'}
+            </button>
+          </div>
+          <p>
+            <Link to={`${paths.forgotPassword}?email=${encodeURIComponent(invitation.email)}`}>Forgot your password?</Link>
+          </p>
+        </form>
+      )}
+    </AuthLayout>
+  )
+}

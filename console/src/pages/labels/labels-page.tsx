@@ -1,0 +1,244 @@
+import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { Field } from '../../components/field'
+import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { TableWrap } from '../../components/table-wrap'
+
+type Label = Answer<'/console/api/workspaces/{workspaceId}/labels', 'get'>['labels'][number]
+
+/** Access Management → Labels: the workspace's labels with where they are used; create and delete. */
+export function LabelsPage({ workspaceId }: { workspaceId: string }) {
+  const [state, setState] = useState<
+    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; labels: Label[] }
+  >({
+    status: 'loading',
+  })
+  const [message, setMessage] = useState<string>()
+  const [problem, setProblem] = useState<ApiProblem>()
+
+  const load = useCallback(async () => {
+    try {
+      const { labels } = await must(api.GET('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } } }))
+      setState({ status: 'ready', labels })
+    } catch (error) {
+      setState({ status: 'failed', problem: asProblem(error) })
+    }
+  }, [workspaceId])
+  useEffect(() => {
+    void load()
+  }, [load])
+
+  const remove = async (label: Label) => {
+    setMessage(undefined)
+    setProblem(undefined)
+    try {
+      await must(
+        api.DELETE('/console/api/workspaces/{workspaceId}/labels', {
+          params: { path: { workspaceId }, query: { key: label.key, value: label.value } },
+        }),
+      )
+      setMessage(`Label ${label.key}:${label.value} deleted.`)
+      await load()
+    } catch (error) {
+      const p = asProblem(error)
+      setProblem(
+        p.status === 409
+          ? { ...p, message: `${label.key}:${label.value} is still used by permissions. Remove it from them first, then delete it.` }
+          : p,
+      )
+    }
+  }
+
+  if (state.status === 'failed' && state.problem.status === 403)
+    return (
+      <>
+        <PageHeader eyebrow="Access Management" title="Labels" />
+        <ProblemNotice problem={state.problem}>
+          <p>Only workspace owners manage labels.</p>
+        </ProblemNotice>
+      </>
+    )
+  return (
+    <>
+      <PageHeader
+        eyebrow="Access Management"
+        title="Labels"
+        description="Labels (key:value) narrow a role granted on the whole workspace to the sources or spaces that carry them."
+      />
+      <CreateLabel
+        workspaceId={workspaceId}
+        onCreated={(l) => {
+          setMessage(`Label ${l.key}:${l.value} created.`)
+          void load()
+        }}
+      />
+      <section className="card" aria-labelledby="labels-heading">
+        <h2 id="labels-heading" className="card-title">
+          Labels of this workspace
+        </h2>
+        <div aria-live="polite">
+          {message && <p className="notice notice-success">{message}</p>}
+          {problem && <FormError problem={problem} />}
+        </div>
+        {state.status === 'loading' && <Loading label="Loading labels…" />}
+        {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
+        {state.status === 'ready' && (
+          <TableWrap label="Labels">
+            <table className="table" aria-label="Labels">
+              <thead>
+                <tr>
+                  <th scope="col">Label</th>
+                  <th scope="col">Description</th>
+                  <th scope="col">Where used</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {state.labels.length === 0 ? (
+                  <tr>
+                    <td colSpan={4} className="table-empty">
+                      No labels yet.
+                    </td>
+                  </tr>
+                ) : (
+                  state.labels.map((label) => <LabelRow key={`${label.key}:${label.value}`} label={label} onDelete={() => remove(label)} />)
+                )}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+      </section>
+    </>
+  )
+}
+
+function LabelRow({ label, onDelete }: { label: Label; onDelete: () => Promise<void> }) {
+  const [confirming, setConfirming] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const confirmButton = useRef<HTMLButtonElement>(null)
+  const name = `${label.key}:${label.value}`
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus()
+  }, [confirming])
+  return (
+    <tr>
+      <td>
+        <span className="chip">{name}</span>
+      </td>
+      <td>{label.description || <span className="muted">None</span>}</td>
+      <td>
+        {label.usedBy === 0 ? (
+          <span className="muted">Not used</span>
+        ) : (
+          `${label.usedBy} ${label.usedBy === 1 ? 'permission' : 'permissions'}`
+        )}
+      </td>
+      <td className="table-actions">
+        {confirming ? (
+          <fieldset className="confirm">
+            <legend className="visually-hidden">{`Delete the label ${name}?`}</legend>
+            <span className="confirm-question">Delete?</span>
+            <button
+              ref={confirmButton}
+              type="button"
+              className="btn btn-danger btn-small"
+              disabled={busy}
+              aria-label={`Yes, delete the label ${name}`}
+              onClick={async () => {
+                setBusy(true)
+                await onDelete()
+                setBusy(false)
+                setConfirming(false)
+              }}
+            >
+              Yes, delete
+            </button>
+            <button type="button" className="btn btn-small" onClick={() => setConfirming(false)} aria-label={`Keep the label ${name}`}>
+              Cancel
+            </button>
+          </fieldset>
+        ) : (
+          <button
+            type="button"
+            className="btn btn-quiet btn-small"
+            onClick={() => setConfirming(true)}
+            aria-label={`Delete the label ${name}`}
+          >
+            Delete
+          </button>
+        )}
+      </td>
+    </tr>
+  )
+}
+
+function CreateLabel({ workspaceId, onCreated }: { workspaceId: string; onCreated: (label: Label) => void }) {
+  const headingId = useId()
+  const [key, setKey] = useState('')
+  const [value, setValue] = useState('')
+  const [description, setDescription] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      const label = { key: key.trim(), value: value.trim(), ...(description.trim() ? { description: description.trim() } : {}) }
+      const created = await must(
+        api.POST('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } }, body: { label } }),
+      )
+      setKey('')
+      setValue('')
+      setDescription('')
+      onCreated(created.label)
+    } catch (error) {
+      setProblem(asProblem(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const fieldError = (name: string) => (problem?.field?.endsWith(name) ? problem.message : undefined)
+  const shownInline = fieldError('key') || fieldError('value') || fieldError('description')
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId} className="card-title">
+        Create a label
+      </h2>
+      <form className="form label-form" onSubmit={submit}>
+        <div className="form-columns">
+          <Field
+            label="Key"
+            required
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            hint="For example: environment"
+            error={fieldError('key')}
+          />
+          <Field
+            label="Value"
+            required
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+            hint="For example: production"
+            error={fieldError('value')}
+          />
+        </div>
+        <Field
+          label="Description (optional)"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          error={fieldError('description')}
+        />
+        {problem && !shownInline && <FormError problem={problem} />}
+        <div className="form-row">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? 'Creating…' : 'Create label'}
+          </button>
+        </div>
+      </form>
+    </section>
+  )
+}

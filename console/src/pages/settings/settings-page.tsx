@@ -1,0 +1,187 @@
+import { type FormEvent, useEffect, useId, useState } from 'react'
+import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { Field } from '../../components/field'
+import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
+
+type Settings = Answer<'/console/api/workspaces/{workspaceId}/settings', 'get'>
+
+const PLAN_NAMES: Record<string, string> = { business: 'Business', team: 'Team', free: 'Free' }
+
+/** Settings → General: name, slug, billing and incident contacts, and what the plan allows. */
+export function SettingsPage({ workspaceId }: { workspaceId: string }) {
+  const [state, setState] = useState<
+    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; settings: Settings }
+  >({
+    status: 'loading',
+  })
+  useEffect(() => {
+    must(api.GET('/console/api/workspaces/{workspaceId}/settings', { params: { path: { workspaceId } } })).then(
+      (settings) => setState({ status: 'ready', settings }),
+      (error: unknown) => setState({ status: 'failed', problem: asProblem(error) }),
+    )
+  }, [workspaceId])
+
+  return (
+    <>
+      <PageHeader eyebrow="Settings" title="General" description="The workspace's name, slug and contacts, and its plan." />
+      {state.status === 'loading' && <Loading label="Loading settings…" />}
+      {state.status === 'failed' && (
+        <ProblemNotice problem={state.problem}>
+          {state.problem.status === 403 && <p>Only workspace owners change the workspace's settings.</p>}
+        </ProblemNotice>
+      )}
+      {state.status === 'ready' && (
+        <>
+          <SettingsForm
+            workspaceId={workspaceId}
+            settings={state.settings}
+            onSaved={(settings) => setState({ status: 'ready', settings })}
+          />
+          <PlanCard plan={state.settings.plan} />
+        </>
+      )}
+    </>
+  )
+}
+
+const lines = (text: string) =>
+  text
+    .split(/[\n,;]+/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+
+function SettingsForm({ workspaceId, settings, onSaved }: { workspaceId: string; settings: Settings; onSaved: (s: Settings) => void }) {
+  const [name, setName] = useState(settings.workspace.name)
+  const [slug, setSlug] = useState(settings.workspace.slug)
+  const [billing, setBilling] = useState(settings.billingContacts.join('\n'))
+  const [incident, setIncident] = useState(settings.incidentContacts.join('\n'))
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<ApiProblem>()
+  const [saved, setSaved] = useState(false)
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault()
+    setBusy(true)
+    setProblem(undefined)
+    setSaved(false)
+    try {
+      const body = { name: name.trim(), slug: slug.trim(), billingContacts: lines(billing), incidentContacts: lines(incident) }
+      const updated = await must(api.PATCH('/console/api/workspaces/{workspaceId}/settings', { params: { path: { workspaceId } }, body }))
+      setBilling(updated.billingContacts.join('\n'))
+      setIncident(updated.incidentContacts.join('\n'))
+      setSaved(true)
+      onSaved(updated)
+    } catch (error) {
+      setProblem(asProblem(error))
+    } finally {
+      setBusy(false)
+    }
+  }
+  const errorFor = (field: string) => (problem?.field === field || problem?.field?.startsWith(`${field}.`) ? problem.message : undefined)
+  const named = ['name', 'slug', 'billingContacts', 'incidentContacts'].some((f) => errorFor(f) !== undefined)
+
+  return (
+    <section className="card" aria-labelledby="general-heading">
+      <h2 id="general-heading" className="card-title">
+        Workspace
+      </h2>
+      <form className="form card-body" onSubmit={save} noValidate>
+        <Field label="Name" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} required error={errorFor('name')} />
+        <Field
+          label="Slug"
+          hint="Lower-case letters, digits and hyphens; unique on this server."
+          value={slug}
+          onChange={(e) => setSlug(e.target.value)}
+          maxLength={100}
+          required
+          spellCheck={false}
+          error={errorFor('slug')}
+        />
+        <ContactsField
+          label="Billing contacts"
+          hint="Who gets invoices and billing notices: one email per line, at most 20."
+          value={billing}
+          onChange={setBilling}
+          error={errorFor('billingContacts')}
+        />
+        <ContactsField
+          label="Incident contacts"
+          hint="Who hears about incidents and security notices: one email per line, at most 20."
+          value={incident}
+          onChange={setIncident}
+          error={errorFor('incidentContacts')}
+        />
+        {problem && !named && <FormError problem={problem} />}
+        {saved && (
+          <p className="notice notice-success" role="status">
+            Settings saved.
+          </p>
+        )}
+        <div className="form-row">
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save changes'}
+          </button>
+        </div>
+      </form>
+    </section>
+  )
+}
+
+function ContactsField({
+  label,
+  hint,
+  value,
+  onChange,
+  error,
+}: {
+  label: string
+  hint: string
+  value: string
+  onChange: (value: string) => void
+  error: string | undefined
+}) {
+  const id = useId()
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        rows={3}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+        spellCheck={false}
+      />
+      <p className="field-hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
+  )
+}
+
+function PlanCard({ plan }: { plan: Settings['plan'] }) {
+  return (
+    <section className="card" aria-labelledby="plan-heading">
+      <h2 id="plan-heading" className="card-title">
+        Plan: {PLAN_NAMES[plan.name] ?? plan.name}
+      </h2>
+      <p className="card-description">The plan is set by the server's operator. What the Public API and this console allow on it:</p>
+      <ul className="plan-limits">
+        {plan.limits.map((limit) => (
+          <li key={limit.feature} className={limit.included ? 'plan-limit' : 'plan-limit plan-limit-excluded'}>
+            <span className="plan-limit-feature">
+              {limit.feature}: {limit.included ? 'included' : 'not included'}
+            </span>
+            <span className="plan-limit-detail">{limit.detail}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}

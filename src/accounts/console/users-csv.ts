@@ -1,0 +1,55 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { bySubject } from '../../iam/present.js'
+import { roleName } from '../../iam/rules/roles.js'
+import type { UserFilter } from '../../store/queries/members.js'
+import type { Store } from '../../store/store.js'
+import { describeGrant } from './access-words.js'
+
+/** Users read per transaction: memory stays flat however many the workspace has. */
+export const CSV_BATCH = 500
+
+export const USERS_CSV_COLUMNS = ['id', 'name', 'email', 'roles', 'access', 'groups'] as const
+
+/**
+ * A cell as a spreadsheet should read it: text starting with = + - @ tab or CR is prefixed with ' so it is never
+ * run as a formula (CSV injection); commas, quotes and line breaks are quoted (RFC 4180).
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe
+}
+
+const csvLine = (cells: readonly string[]) => `${cells.map(csvCell).join(',')}\r\n`
+
+/**
+ * The workspace's users the filter keeps, as CSV lines, in id order: one keyset batch per short read
+ * transaction, so the export neither holds the store nor buffers the list; the stream pulls the next batch only
+ * when the client has taken the previous one.
+ */
+export async function* usersCsv(store: Store, workspaceId: string, filter: UserFilter): AsyncGenerator<string> {
+  yield csvLine(USERS_CSV_COLUMNS)
+  let after: string | null = null
+  for (;;) {
+    const batch: { text: string; last: string | undefined; hasMore: boolean } = await store.read(async (q) => {
+      const { rows, hasMore } = await q.users.listFiltered(workspaceId, filter, { direction: 'after', key: after, limit: CSV_BATCH })
+      const ids = rows.map((u) => u.id)
+      const permissions = bySubject(await q.permissions.ofSubjects('user', ids))
+      const groups = new Map<string, string[]>()
+      for (const m of await q.groups.groupsOfUsers(ids)) groups.set(m.user_id, [...(groups.get(m.user_id) ?? []), m.name])
+      const text = rows
+        .map((u) => {
+          const own = permissions.get(u.id) ?? []
+          const roles = own.map((p) => roleName(p.role_id)).join('; ')
+          const access = own.map((p) => describeGrant(p).summary).join('; ')
+          return csvLine([u.id, u.name, u.email, roles, access, (groups.get(u.id) ?? []).join('; ')])
+        })
+        .join('')
+      return { text, last: rows[rows.length - 1]?.id, hasMore }
+    })
+    if (batch.text !== '') yield batch.text
+    if (!batch.hasMore || batch.last === undefined) return
+    after = batch.last
+    // SQLite reads synchronously: let other requests (and the socket) have the event loop between batches.
+    await nextTurn()
+  }
+}
