@@ -48,10 +48,23 @@ export interface DemoServer {
 }
 
 /** `gatehouse serve` on a new SQLite file with the demo, as `npm start` runs it, plus an admin key. */
-export async function startDemoServer(): Promise<DemoServer> {
+/** `extraArgs` are more `serve` flags (e.g. `--smtp-url`). */
+export async function startDemoServer(extraArgs: string[] = []): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-console-'))
   const process = await spawnServer(
-    ['--host', '127.0.0.1', '--port', '0', '--db', join(dir, 'gatehouse.db'), '--admin-key', ADMIN_KEY, '--log-level', 'warn'],
+    [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--db',
+      join(dir, 'gatehouse.db'),
+      '--admin-key',
+      ADMIN_KEY,
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ],
     {},
     { exactly: true },
   )
@@ -170,12 +183,12 @@ export async function setPasswordThroughLink(server: DemoServer, page: Page, ema
  * One demo server, one Chromium and one watched tab for the describe block it is called in: started before its
  * tests, stopped after them. Reading `server`, `browser` or `tab` before beforeAll has run throws.
  */
-export function consoleSuite(): { server: DemoServer; browser: Browser; tab: Watched } {
+export function consoleSuite(serverArgs: () => string[] = () => []): { server: DemoServer; browser: Browser; tab: Watched } {
   let server: DemoServer | undefined
   let browser: Browser | undefined
   let tab: Watched | undefined
   beforeAll(async () => {
-    ;[server, browser] = await Promise.all([startDemoServer(), launchChromium()])
+    ;[server, browser] = await Promise.all([startDemoServer(serverArgs()), launchChromium()])
     tab = await openPage(browser, server)
   })
   afterAll(async () => {
