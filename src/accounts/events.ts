@@ -8,6 +8,7 @@ export type AccountEventType =
   | 'sign_out'
   | 'session_revoked'
   | 'password_changed'
+  | 'name_changed'
   | 'password_reset_requested'
   | 'link_used'
   | 'instance_admin_added'
@@ -20,11 +21,19 @@ export type AccountEventType =
   | 'mfa_reset'
   | 'security_code_sent'
   | 'token_created'
+  | 'outbox_message_read'
+  | 'outbox_message_retried'
 
 /** Where a request came from, as the session list and the security log show it. */
 export interface Client {
   ip: string | null
   userAgent: string | null
+}
+
+/** The instance admin who acted on someone else's account, as their security log names them. */
+export interface ActedBy extends Record<string, string> {
+  by: string
+  byAccountId: string
 }
 
 /** An operator's change (CLI, operator API): no browser behind it. */

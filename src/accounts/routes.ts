@@ -4,12 +4,14 @@ import { NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.
 import { StatusOutput } from '../iam/schemas/common.js'
 import type { CursorCodec } from '../wire/cursor.js'
 import { PageQuery, paginate } from '../wire/pagination.js'
+import { instanceRoutes } from './console/instance-routes.js'
 import { invitationRoutes } from './console/invitation-routes.js'
 import type { AccountsContext } from './context.js'
 import { refuseCrossSite } from './csrf.js'
 import { recordEvent } from './events.js'
 import { requireSession } from './guard.js'
 import { sessionView, toEventEntry, toSessionEntry } from './present.js'
+import { renameAccount } from './profile.js'
 import { inspectLink, redeemLink, requestPasswordReset, signInWithLink } from './recovery.js'
 import {
   AcceptedOutput,
@@ -18,6 +20,7 @@ import {
   LinkParams,
   PasswordResetBody,
   RedeemLinkBody,
+  RenameBody,
   RevokeAllQuery,
   RevokedOutput,
   SecurityLogOutput,
@@ -203,6 +206,21 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
     },
   )
 
+  const renameDoc =
+    "Changes the signed-in person's name: on their account and on their user in every workspace of this server (each workspace's audit trail notes it). Answers what GET /console/api/session does."
+  app.patch(
+    '/account',
+    { schema: { ...session, description: renameDoc, body: RenameBody, response: { 200: SessionOutput } } },
+    async (req) => {
+      const who = req.signedIn
+      const name = req.body.name.trim()
+      if (name === '') throw new ValidationError('name: say what to call you', 'name')
+      await renameAccount(accounts, who, name, clientOf(req))
+      const current = { id: who.sessionId, createdAt: who.sessionCreatedAt, expiresAt: who.expiresAt }
+      return { data: await store.read((q) => sessionView(q, accounts.csrf, { ...who, name }, current)) }
+    },
+  )
+
   app.put('/account/password', { schema: { ...session, body: ChangePasswordBody, response: { 200: RevokedOutput } } }, async (req) => ({
     data: await changePassword(accounts, req.signedIn, req.body, clientOf(req)),
   }))
@@ -227,6 +245,7 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
   )
 
   await app.register(workspaceRoutes, { accounts, cursors })
+  await app.register(instanceRoutes, { accounts, cursors })
 }
 
 /** A security-log cursor holds (created_at, id); the codec has checked it is ours and for this list. */

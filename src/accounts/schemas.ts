@@ -67,9 +67,14 @@ export const RevokeAllQuery = Type.Object(
 )
 export const RevokedOutput = data({ endedSessions: Type.Integer() })
 
+export const RenameBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 255, description: 'Your name, as every workspace of this server shows it' }) },
+  { additionalProperties: false },
+)
+
 export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: NewPassword }, { additionalProperties: false })
 
-const EventEntry = Type.Object({
+export const EventEntry = Type.Object({
   id: Type.String(),
   type: Type.String(),
   createdAt: Type.String(),

@@ -2947,6 +2947,414 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/api/instance/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The outbox, for instance admins: every message the server queued (waiting, being sent, sent or failed), newest first, without bodies. `status` keeps one state; keyset pages of `count` (1-200, default 50); `cursor` is a page's `pagination.next` or `previous`. */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "sending" | "sent" | "failed";
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                messages: {
+                                    id: string;
+                                    to: string;
+                                    kind: string;
+                                    subject: string;
+                                    status: "pending" | "sending" | "sent" | "failed";
+                                    attempts: number;
+                                    last_error: string | null;
+                                    next_attempt_at: string | null;
+                                    created_at: string;
+                                    sent_at: string | null;
+                                }[];
+                                pagination: {
+                                    current: string;
+                                    next: string | null;
+                                    previous: string | null;
+                                    totalEntries?: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/outbox/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One message with its text and HTML body, as the operator API shows it. Only instance admins may read it: the body holds the recipient's single-use link or code, which is how a server without SMTP hands a person their link. The look is logged in the recipient's security log, naming the admin. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                message: {
+                                    id: string;
+                                    to: string;
+                                    kind: string;
+                                    subject: string;
+                                    status: "pending" | "sending" | "sent" | "failed";
+                                    attempts: number;
+                                    last_error: string | null;
+                                    next_attempt_at: string | null;
+                                    created_at: string;
+                                    sent_at: string | null;
+                                    text: string;
+                                    html: string;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/outbox/{messageId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Sends a failed message again, with a fresh round of attempts, as soon as a server with SMTP gets to it. 409 for a message that has not failed. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                message: {
+                                    id: string;
+                                    to: string;
+                                    kind: string;
+                                    subject: string;
+                                    status: "pending" | "sending" | "sent" | "failed";
+                                    attempts: number;
+                                    last_error: string | null;
+                                    next_attempt_at: string | null;
+                                    created_at: string;
+                                    sent_at: string | null;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every account on this server, for instance admins, in email order. `search` matches a part of the name or email in any case. Keyset pages of `count` (1-200, default 50); `cursor` is a page's `pagination.next` or `previous`. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of a name or an email, any case */
+                    search?: string;
+                    count?: number;
+                    /** @description pagination.next or .previous of a page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                accounts: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                    /** @description false: the person has not set a password yet (a mailed link sets one) */
+                                    hasPassword: boolean;
+                                    mfaEnabled: boolean;
+                                    instanceAdmin: boolean;
+                                    /** @description Workspaces on this server with a member of this email */
+                                    workspaces: number;
+                                    createdAt: string;
+                                }[];
+                                pagination: {
+                                    current: string;
+                                    next: string | null;
+                                    previous: string | null;
+                                    totalEntries?: number;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One account: its workspaces, MFA, how many live sessions it has, and the latest entries of its security log. 404 for an id that is not an account's. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                account: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                    /** @description false: the person has not set a password yet (a mailed link sets one) */
+                                    hasPassword: boolean;
+                                    mfaEnabled: boolean;
+                                    instanceAdmin: boolean;
+                                    /** @description Workspaces on this server with a member of this email */
+                                    workspaces: number;
+                                    createdAt: string;
+                                    memberships: {
+                                        id: string;
+                                        slug: string;
+                                        name: string;
+                                        userId: string;
+                                    }[];
+                                    mfa: {
+                                        enabled: boolean;
+                                        enabledAt: string | null;
+                                        recoveryCodesLeft: number;
+                                    };
+                                    /** @description Sessions not ended, expired or idle */
+                                    liveSessions: number;
+                                    /** @description The latest 20 entries of their security log, newest first */
+                                    recentEvents: {
+                                        id: string;
+                                        type: string;
+                                        createdAt: string;
+                                        ip: string | null;
+                                        userAgent: string | null;
+                                        detail: {
+                                            [key: string]: unknown;
+                                        };
+                                    }[];
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/accounts/{accountId}/mfa-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Resets a person's MFA (lost authenticator and recovery codes): forgets both, ends every session of theirs, mails them a notice, and logs it in their security log naming the instance admin. 409 for your own account (turn it off in My account). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                hadMfa: boolean;
+                                /** @description The person's sessions, all ended */
+                                endedSessions: number;
+                                /** @description The outbox message telling the person */
+                                messageId: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/api/instance/accounts/{accountId}/instance-admin": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Makes the account an instance admin or takes that away, logged in their security log naming the instance admin. A new instance admin without a password is mailed a set-password link. 409 for taking away your own (another instance admin must). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        instanceAdmin: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                account: {
+                                    id: string;
+                                    instanceAdmin: boolean;
+                                };
+                                linkQueued: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

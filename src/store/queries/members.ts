@@ -76,6 +76,10 @@ export function userQueries(db: Kysely<Database>) {
         db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId).where('email_key', 'in', c).execute(),
       )
     },
+    /** Renames one person's users in one workspace (a person's name is theirs everywhere). */
+    async rename(workspaceId: string, emailKey: string, name: string): Promise<void> {
+      await db.updateTable('users').set({ name }).where('workspace_id', '=', workspaceId).where('email_key', '=', emailKey).execute()
+    },
     list(workspaceId: string, seek: Seek): Promise<Rows<UserRow>> {
       return seekPage(db.selectFrom('users').selectAll().where('workspace_id', '=', workspaceId), 'id', seek)
     },

@@ -1,8 +1,11 @@
 import { type FormEvent, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
+import { NewPasswordFields, useNewPassword } from '../../components/new-password'
 import { FormError, Loading, PageTitle } from '../../components/page'
+import { type Factor, FactorField, factorBody, SwitchFactor } from '../../components/second-factor'
 import { Link, navigate, paths } from '../../router'
 import { useSession } from '../../session'
 
@@ -81,34 +84,23 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
   const { signedIn } = useSession()
   const isNew = link.purpose === 'set_password'
   const [name, setName] = useState(link.name)
-  const [password, setPassword] = useState('')
-  const [confirm, setConfirm] = useState('')
-  const [mismatch, setMismatch] = useState(false)
+  const { password, matches, fields } = useNewPassword()
   const [code, setCode] = useState('')
-  const [recovery, setRecovery] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const [factor, setFactor] = useState<Factor>('totp')
+  const { busy, problem, setProblem, runAndLeave } = useAction()
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
     setProblem(undefined)
-    if (password !== confirm) {
-      setMismatch(true)
-      return
-    }
-    setMismatch(false)
-    setBusy(true)
-    try {
+    if (!matches()) return
+    return runAndLeave(async () => {
       // An account with MFA needs its code too: the mailed link alone is only one factor.
-      const factor = !link.mfaRequired ? {} : recovery ? { recoveryCode: code } : { totpCode: code }
-      const body = isNew ? { password, name: name.trim(), ...factor } : { password, ...factor }
+      const second = link.mfaRequired ? factorBody(factor, code) : {}
+      const body = isNew ? { password, name: name.trim(), ...second } : { password, ...second }
       const session = await must(api.POST('/console/api/links/{token}/password', { params: { path: { token } }, body }))
       signedIn(session)
       navigate(paths.home, { replace: true })
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
 
   const title = isNew ? 'Welcome to Gatehouse' : 'Choose a new password'
@@ -128,51 +120,25 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
         {isNew && (
           <Field label="Your name" name="name" autoComplete="name" value={name} maxLength={255} onChange={(e) => setName(e.target.value)} />
         )}
-        <Field
-          label="New password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          hint="At least 12 characters; not a common password, and not your email address. A few unrelated words work well."
-          error={passwordError}
-        />
-        <Field
-          label="Confirm the password"
-          type="password"
-          name="confirm-password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={mismatch ? 'The two passwords are not the same' : undefined}
-        />
+        <NewPasswordFields {...fields} error={passwordError} />
         {link.mfaRequired && (
           <>
-            <Field
-              key={recovery ? 'recovery' : 'totp'}
-              label={recovery ? 'Recovery code' : 'Code from your authenticator app'}
-              name={recovery ? 'recoveryCode' : 'totpCode'}
-              autoComplete={recovery ? 'off' : 'one-time-code'}
-              inputMode={recovery ? 'text' : 'numeric'}
-              required
+            <FactorField
+              factor={factor}
+              label="Code from your authenticator app"
               value={code}
               onChange={(e) => setCode(e.target.value)}
               hint="Your account uses MFA: a new password needs your second factor too."
               error={codeError}
             />
-            <button
-              type="button"
+            <SwitchFactor
+              factor={factor}
               className="btn-link"
-              onClick={() => {
-                setRecovery((was) => !was)
+              onSwitch={(other) => {
+                setFactor(other)
                 setCode('')
               }}
-            >
-              {recovery ? 'Use the authenticator app instead' : 'Use a recovery code instead'}
-            </button>
+            />
           </>
         )}
         <div className="form-row">
@@ -187,20 +153,13 @@ function ChoosePassword({ token, link }: { token: string; link: LinkInfo }) {
 
 function SignInWithLink({ token, link }: { token: string; link: LinkInfo }) {
   const { signedIn } = useSession()
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const signIn = async () => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
+  const { busy, problem, runAndLeave } = useAction()
+  const signIn = () =>
+    runAndLeave(async () => {
       const session = await must(api.POST('/console/api/links/{token}/session', { params: { path: { token } } }))
       signedIn(session)
       navigate(paths.home, { replace: true })
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
-  }
+    })
   return (
     <AuthLayout>
       <PageTitle title="Sign in with a link">Sign in with a link</PageTitle>
