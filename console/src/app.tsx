@@ -25,6 +25,8 @@ const TokensPage = lazy(() => import('./pages/tokens/tokens-page').then((m) => (
 const AuditPage = lazy(() => import('./pages/audit/audit-page').then((m) => ({ default: m.AuditPage })))
 const SettingsPage = lazy(() => import('./pages/settings/settings-page').then((m) => ({ default: m.SettingsPage })))
 const AuthenticationPage = lazy(() => import('./pages/settings/authentication-page').then((m) => ({ default: m.AuthenticationPage })))
+const OutboxPage = lazy(() => import('./pages/admin/outbox-page').then((m) => ({ default: m.OutboxPage })))
+const AccountsPage = lazy(() => import('./pages/admin/accounts-page').then((m) => ({ default: m.AccountsPage })))
 
 export function App() {
   const { state, reload } = useSession()
@@ -104,6 +106,8 @@ function SignedIn({ path }: { path: string }) {
   if (path === paths.home) page = <WorkspacesPage />
   else if (path === paths.workspaces) page = <WorkspacesPage alwaysList />
   else if (path === paths.account) page = <AccountPage />
+  else if (path === paths.instanceOutbox) page = <OutboxPage />
+  else if (path === paths.instanceAccounts) page = <AccountsPage />
   else if (inWorkspace?.workspaceId && inWorkspace.section === 'settings/authentication')
     page = <AuthenticationPage key={inWorkspace.workspaceId} workspaceId={inWorkspace.workspaceId} />
   else if (inWorkspace?.workspaceId && inWorkspace.section === undefined) page = <WorkspaceHome />

@@ -76,3 +76,16 @@ export function scopeOf(resources: Resource[]): string {
 export function permissionKey(p: { roleId: string; resources: { id: string; type: string }[] }): string {
   return `${p.roleId}:${p.resources.map((r) => `${r.type}/${r.id}`).join(',')}`
 }
+
+/** Emails typed in a box, separated by commas, semicolons, spaces or lines: the addresses, in order, without blanks. */
+export function emailsIn(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((e) => e.trim())
+    .filter(Boolean)
+}
+
+/** "1 user", "3 users". */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`
+}

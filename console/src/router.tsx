@@ -20,6 +20,8 @@ export const paths = {
   settings: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/settings`,
   settingsAuthentication: (id: string) => `/console/workspaces/${encodeURIComponent(id)}/settings/authentication`,
   account: '/console/account',
+  instanceOutbox: '/console/instance/outbox',
+  instanceAccounts: '/console/instance/accounts',
 }
 
 const NAVIGATED = 'gatehouse:navigate'

@@ -2,7 +2,7 @@ import { emailKey } from '../iam/operations/members.js'
 import { newId } from '../ids.js'
 import type { AccountRow } from '../store/queries/accounts.js'
 import type { Queries } from '../store/queries/index.js'
-import { type Client, recordEvent } from './events.js'
+import { type ActedBy, type Client, recordEvent } from './events.js'
 import { issueLink, type LinkMailer } from './links.js'
 
 /**
@@ -51,23 +51,25 @@ export async function addInstanceAdmin(
   email: string,
   client: Client,
   now: Date,
+  /** Who did it, for the security log (an instance admin in the console); the operator API and CLI leave it out. */
+  by?: ActedBy,
 ): Promise<InstanceAdminAdded> {
   const at = now.toISOString()
   const account = (await accountForEmail(q, email, 'always', at)) as AccountRow
   if (account.instance_admin !== 1) {
     await q.accounts.update(account.id, { instance_admin: 1 }, at)
-    await recordEvent(q, account.id, 'instance_admin_added', client, at)
+    await recordEvent(q, account.id, 'instance_admin_added', client, at, by)
   }
   const queued = account.password_hash === null ? await issueLink(q, mailer, account, 'set_password', now) : undefined
   return { account: { ...account, instance_admin: 1 }, messageId: queued?.messageId }
 }
 
 /** Takes instance admin away; the account stays. False when the email is not an instance admin. */
-export async function removeInstanceAdmin(q: Queries, email: string, client: Client, at: string): Promise<boolean> {
+export async function removeInstanceAdmin(q: Queries, email: string, client: Client, at: string, by?: ActedBy): Promise<boolean> {
   const account = await q.accounts.findByEmailKey(emailKey(email))
   if (account?.instance_admin !== 1) return false
   await q.accounts.update(account.id, { instance_admin: 0 }, at)
-  await recordEvent(q, account.id, 'instance_admin_removed', client, at)
+  await recordEvent(q, account.id, 'instance_admin_removed', client, at, by)
   return true
 }
 

@@ -9,7 +9,7 @@ import { queueMail } from '../mail/outbox.js'
 import type { AccountRow } from '../store/queries/accounts.js'
 import type { Queries } from '../store/queries/index.js'
 import type { AccountsContext } from './context.js'
-import { type Client, recordEvent } from './events.js'
+import { type ActedBy, type Client, recordEvent } from './events.js'
 import { mfaResetMessage } from './messages.js'
 import { dummyHash, verifyPassword } from './passwords.js'
 import type { SignedIn } from './sessions.js'
@@ -251,14 +251,22 @@ export function verifySession(ctx: AccountsContext, who: SignedIn, factor: Secon
  * their codes: the secret and codes go, every session ends, and the person is told by mail. Undefined when
  * the email has no account.
  */
-export async function resetMfa(q: Queries, ctx: AccountsContext, email: string, by: string, client: Client, now: Date) {
+export async function resetMfa(
+  q: Queries,
+  ctx: AccountsContext,
+  email: string,
+  /** `operator`, or the instance admin who did it. */
+  by: 'operator' | ActedBy,
+  client: Client,
+  now: Date,
+) {
   const account = await q.accounts.findByEmailKey(emailKey(email))
   if (!account) return undefined
   const at = now.toISOString()
   const hadMfa = (await q.mfa.totp(account.id))?.totp_enabled_at != null
   await clearMfa(q, account.id, at)
   const endedSessions = await q.accounts.revokeSessions(account.id, at)
-  await recordEvent(q, account.id, 'mfa_reset', client, at, { by, hadMfa, endedSessions })
+  await recordEvent(q, account.id, 'mfa_reset', client, at, { ...(by === 'operator' ? { by } : by), hadMfa, endedSessions })
   const messageId = await queueMail(
     q,
     ctx.cipher,

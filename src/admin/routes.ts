@@ -11,7 +11,7 @@ import { createToken, createWorkspace, revokeToken } from '../iam/operations/wor
 import { bySubject, toUserV1 } from '../iam/present.js'
 import { data, Email, Id, MAX_BATCH, StatusOutput } from '../iam/schemas/common.js'
 import { UserV1 } from '../iam/schemas/users.js'
-import { listOutbox, readMessage, retryMessage } from '../mail/outbox.js'
+import { outboxPage, readMessage, retryMessage } from '../mail/outbox.js'
 import { OutboxMessage, OutboxMessageWithBody, OutboxStatus } from '../mail/schemas.js'
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
@@ -204,16 +204,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
     },
     async (req) => {
       const { status } = req.query
-      const page = await store.read((q) =>
-        paginate(
-          cursors,
-          `admin/outbox:${status ?? 'all'}`,
-          req.query.pagination,
-          (pos, limit) => listOutbox(q, seekOf(pos, limit), status),
-          (m) => [m.id],
-          () => q.outbox.count(status),
-        ),
-      )
+      const page = await store.read((q) => outboxPage(q, cursors, 'admin/outbox', req.query.pagination, status))
       return { data: { messages: page.items, pagination: page.pagination } }
     },
   )

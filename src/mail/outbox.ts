@@ -5,6 +5,8 @@ import type { Queries } from '../store/queries/index.js'
 import type { OutboxEntry } from '../store/queries/outbox.js'
 import type { Rows, Seek } from '../store/queries/page.js'
 import type { OutboxStatus } from '../store/tables.js'
+import type { CursorCodec } from '../wire/cursor.js'
+import { type PaginationInput, paginate, seekOf } from '../wire/pagination.js'
 import type { OutboxMessage, OutboxMessageWithBody } from './schemas.js'
 
 /** One message, as every part of Gatehouse that writes mail hands it over. */
@@ -53,7 +55,7 @@ export function openBody(cipher: CredentialCipher, sealed: string): MailBody {
 }
 
 /*
- * Reading the outbox: the operator API, the CLI and (later) the console's instance admins all read it
+ * Reading the outbox: the operator API, the CLI and the console's instance admins all read it
  * through these. Lists never carry bodies; one message does, opened, for whoever may read links.
  */
 
@@ -76,6 +78,18 @@ export function presentMessage(row: OutboxEntry): OutboxMessage {
 export async function listOutbox(q: Queries, seek: Seek, status?: OutboxStatus): Promise<Rows<OutboxMessage>> {
   const { rows, hasMore } = await q.outbox.list(seek, status)
   return { rows: rows.map(presentMessage), hasMore }
+}
+
+/** One keyset page of the outbox, newest first; the list's name holds the filter, so a cursor works only with it. */
+export function outboxPage(q: Queries, cursors: CursorCodec, list: string, input: PaginationInput | undefined, status?: OutboxStatus) {
+  return paginate(
+    cursors,
+    `${list}:${status ?? 'all'}`,
+    input,
+    (pos, limit) => listOutbox(q, seekOf(pos, limit), status),
+    (m) => [m.id],
+    () => q.outbox.count(status),
+  )
 }
 
 export async function readMessage(q: Queries, cipher: CredentialCipher, id: string): Promise<OutboxMessageWithBody> {

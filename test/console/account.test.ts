@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Browser as ApiBrowser } from '../accounts/support.js'
 import {
   type DemoServer,
+  expectAccessible,
   launchChromium,
   MEMBER_PASSWORD,
   openPage,
@@ -13,6 +14,7 @@ import {
 } from './support.js'
 
 const OWNER = 'ada.lovelace@demo.example'
+const NEW_PASSWORD = 'another long passphrase, changed on My account'
 const LAPTOP = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5; rv:128.0) Gecko/20100101 Firefox/128.0'
 
 // An owner of two workspaces switches between them, finds the sessions of My account, ends the one on another
@@ -94,9 +96,42 @@ describe('console: My account and the workspace switcher', { timeout: 60_000 }, 
     expect((await laptop.get('/console/api/session')).status).toBe(401)
   })
 
+  it('renames the person everywhere, changes the password, and shows both in the security log', async () => {
+    const { page } = tab
+    const profile = page.getByRole('region', { name: 'Profile' })
+    await profile.getByLabel('Your name').fill('Augusta Ada King')
+    await profile.getByRole('button', { name: 'Save name' }).click()
+    await profile.getByRole('status').filter({ hasText: 'Your name is saved' }).waitFor()
+    expect(await page.locator('.person-name').textContent()).toBe('Augusta Ada King')
+
+    const password = page.getByRole('region', { name: 'Password' })
+    await password.getByLabel('Current password').fill('not my password at all')
+    await password.getByLabel('New password').fill(NEW_PASSWORD)
+    await password.getByLabel('Confirm the password').fill(NEW_PASSWORD)
+    await password.getByRole('button', { name: 'Change password' }).click()
+    await password.getByText('The current password is not correct').waitFor()
+    await password.getByLabel('Current password').fill(MEMBER_PASSWORD)
+    await password.getByRole('button', { name: 'Change password' }).click()
+    await password.getByRole('status').filter({ hasText: 'Password changed' }).waitFor()
+    expect(await password.getByLabel('New password').inputValue()).toBe('')
+
+    await page.reload()
+    const log = page.getByRole('table', { name: 'Security log' })
+    await log.locator('tbody tr').first().waitFor()
+    const what = await log.locator('tbody tr td:nth-child(2)').allTextContents()
+    expect(what.slice(0, 2)).toEqual(['Password changed', 'Name changed'])
+    expect(what).toContain('Signed in')
+    await expectAccessible(page, 'My account')
+    // Every workspace shows the new name.
+    const users = await page.request.get(
+      `/console/api/workspaces/${(await page.request.get('/console/api/session').then((r) => r.json())).data.workspaces[0].id}/users?search=ada.lovelace`,
+    )
+    expect((await users.json()).data.users[0].name).toBe('Augusta Ada King')
+  })
+
   it('signs out everywhere and returns to the sign-in page', async () => {
     const { page } = tab
-    expect((await laptop.signIn(OWNER, MEMBER_PASSWORD)).status).toBe(200)
+    expect((await laptop.signIn(OWNER, NEW_PASSWORD)).status).toBe(200)
     await page.getByRole('button', { name: 'Sign out everywhere' }).click()
     await page.waitForURL(/\/console\/sign-in$/)
     expect(await page.getByRole('status').textContent()).toBe('You have signed out everywhere (2 sessions ended).')

@@ -702,6 +702,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console/api/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Changes the signed-in person's name: on their account and on their user in every workspace of this server (each workspace's audit trail notes it). Answers what GET /console/api/session does. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Your name, as every workspace of this server shows it */
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                account: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                    instanceAdmin: boolean;
+                                };
+                                workspaces: {
+                                    id: string;
+                                    slug: string;
+                                    name: string;
+                                    userId: string;
+                                }[];
+                                session: {
+                                    id: string;
+                                    createdAt: string;
+                                    expiresAt: string;
+                                };
+                                mfa: {
+                                    /** @description The account has a TOTP authenticator set up */
+                                    enabled: boolean;
+                                    /** @description When this session passed MFA; null: not (yet) */
+                                    passedAt: string | null;
+                                };
+                                /** @description Send it as X-CSRF-Token with every change made with this session */
+                                csrfToken: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/console/api/account/password": {
         parameters: {
             query?: never;

@@ -1,10 +1,11 @@
 import { type FormEvent, useState } from 'react'
-import { type ApiProblem, api, asProblem, must } from '../api/client'
+import { api, must } from '../api/client'
 import { Link, paths } from '../router'
 import { useSignedIn } from '../session'
-import { Field } from './field'
+import { useAction } from './action'
 import { MfaSetup, RecoveryCodes } from './mfa-setup'
 import { FormError, PageHeader } from './page'
+import { type Factor, FactorField, factorBody, SwitchFactor } from './second-factor'
 
 /**
  * What a workspace with Require MFA shows a session that has not met it: set up an authenticator (`enrol`), or
@@ -50,65 +51,33 @@ function Enrol({ onPassed }: { onPassed: () => void }) {
 
 /** Step-up: a TOTP code, or a recovery code, for this session. */
 export function Verify({ onPassed }: { onPassed: () => void }) {
-  const [recovery, setRecovery] = useState(false)
+  const [factor, setFactor] = useState<Factor>('totp')
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, setProblem, runAndLeave } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
-      await must(api.POST('/console/api/session/mfa', { body: recovery ? { recoveryCode: code } : { totpCode: code } }))
+    return runAndLeave(async () => {
+      await must(api.POST('/console/api/session/mfa', { body: factorBody(factor, code) }))
       onPassed()
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="form" onSubmit={submit}>
       {problem && <FormError problem={problem} />}
-      {recovery ? (
-        <Field
-          key="recovery"
-          label="Recovery code"
-          name="recoveryCode"
-          autoComplete="off"
-          spellCheck={false}
-          required
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
-      ) : (
-        <Field
-          key="totp"
-          label="Authentication code"
-          name="totpCode"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          pattern="[0-9 ]{6,7}"
-          maxLength={7}
-          required
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
-      )}
+      <FactorField factor={factor} value={code} onChange={(e) => setCode(e.target.value)} />
       <div className="form-row">
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Checking…' : 'Verify'}
         </button>
-        <button
-          type="button"
+        <SwitchFactor
+          factor={factor}
           className="btn btn-quiet"
-          onClick={() => {
-            setRecovery((was) => !was)
+          onSwitch={(other) => {
+            setFactor(other)
             setCode('')
             setProblem(undefined)
           }}
-        >
-          {recovery ? 'Use the authenticator app instead' : 'Use a recovery code instead'}
-        </button>
+        />
       </div>
     </form>
   )

@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../api/client'
-import { Field } from './field'
+import { type Answer, api, must } from '../api/client'
+import { useAction } from './action'
 import { FormError } from './page'
 import { QrCode } from './qr-code'
+import { FactorField } from './second-factor'
 
 type Started = Answer<'/console/api/account/mfa/totp', 'post'>['totp']
 
@@ -13,33 +14,20 @@ type Started = Answer<'/console/api/account/mfa/totp', 'post'>['totp']
 export function MfaSetup({ onEnabled, onCancel }: { onEnabled: (recoveryCodes: string[]) => void; onCancel?: () => void }) {
   const [started, setStarted] = useState<Started>()
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run, runAndLeave } = useAction()
 
-  const start = async () => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
+  const start = () =>
+    run(async () => {
       const { totp } = await must(api.POST('/console/api/account/mfa/totp'))
       setStarted(totp)
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
 
-  const confirm = async (event: FormEvent) => {
+  const confirm = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return runAndLeave(async () => {
       const { recoveryCodes } = await must(api.POST('/console/api/account/mfa/totp/confirm', { body: { code } }))
       onEnabled(recoveryCodes)
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
 
   if (!started)
@@ -76,14 +64,9 @@ export function MfaSetup({ onEnabled, onCancel }: { onEnabled: (recoveryCodes: s
         <li>
           <form className="form" onSubmit={confirm}>
             {problem && <FormError problem={problem} />}
-            <Field
+            <FactorField
+              factor="totp"
               label="Code from the app"
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9 ]{6,7}"
-              maxLength={7}
-              required
               hint="The 6 digits the app shows for Gatehouse."
               value={code}
               onChange={(e) => setCode(e.target.value)}

@@ -41,7 +41,6 @@ export function PageHeader({
   )
 }
 
-/** A problem the server (or the network) reported, in its own words. */
 /** Why a form was refused, in the server's own words. */
 export function FormError({ problem }: { problem: ApiProblem }) {
   return (
@@ -51,6 +50,16 @@ export function FormError({ problem }: { problem: ApiProblem }) {
   )
 }
 
+/** What a change did, in words ("Settings saved."); nothing before the first. */
+export function SuccessNotice({ message }: { message: string | undefined }) {
+  return message ? (
+    <p className="notice notice-success" role="status">
+      {message}
+    </p>
+  ) : null
+}
+
+/** A problem the server (or the network) reported, in its own words. */
 export function ProblemNotice({ problem, children }: { problem: ApiProblem; children?: ReactNode }) {
   const title =
     problem.status === 403

@@ -29,6 +29,21 @@ export function unavailableReason(role: Role, plan: string): string | undefined 
   return role.available ? undefined : `Business plan only (this workspace is on ${plan})`
 }
 
+/** A permission as the server lists it, as the permissions editor edits it. */
+export function toGrant(p: {
+  roleId: string
+  resources: { id: string; type: string; labels?: { key: string; value: string }[] }[]
+}): Grant {
+  return {
+    roleId: p.roleId,
+    resources: p.resources.map((r) => ({
+      id: r.id,
+      type: r.type as Grant['resources'][number]['type'],
+      ...(r.labels && r.labels.length > 0 ? { labels: r.labels.map(({ key, value }) => ({ key, value })) } : {}),
+    })),
+  }
+}
+
 type Loaded<T> = { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; value: T }
 
 /** The roles of a workspace and its plan (GET …/roles), for editors and the Roles page. */

@@ -102,6 +102,21 @@ function SideNav() {
           </ul>
         </div>
       )}
+      {session.account.instanceAdmin && (
+        <div className="sidenav-section">
+          <p className="sidenav-heading" id="nav-instance">
+            Instance
+          </p>
+          <ul aria-labelledby="nav-instance">
+            <li>
+              <Link to={paths.instanceOutbox}>Outbox</Link>
+            </li>
+            <li>
+              <Link to={paths.instanceAccounts}>Accounts</Link>
+            </li>
+          </ul>
+        </div>
+      )}
       <div className="sidenav-section">
         <p className="sidenav-heading" id="nav-you">
           You

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../tables.js'
+import { accountSearchQueries } from './account-search.js'
 import { accountQueries } from './accounts.js'
 import { auditQueries } from './audit.js'
 import { codeQueries } from './codes.js'
@@ -40,6 +41,7 @@ export function createQueries(db: Kysely<Database>) {
     emulator: emulatorQueries(db),
     outbox: outboxQueries(db),
     accounts: accountQueries(db),
+    accountSearch: accountSearchQueries(db),
     mfa: mfaQueries(db),
     codes: codeQueries(db),
   }

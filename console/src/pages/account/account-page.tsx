@@ -4,14 +4,16 @@ import { Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
 import { deviceOf, formatDate } from '../../format'
 import { navigate, paths } from '../../router'
-import { useSession, useSignedIn } from '../../session'
+import { useSession } from '../../session'
 import { MfaSection } from './mfa-section'
+import { PasswordSection } from './password-section'
+import { ProfileSection } from './profile-section'
+import { SecurityLogSection } from './security-log-section'
 
 type SessionEntry = Answer<'/console/api/account/sessions', 'get'>['sessions'][number]
 
 /** My account: who is signed in, and where (sessions: revoke one, or sign out everywhere). */
 export function AccountPage() {
-  const { account } = useSignedIn()
   const { signedOut } = useSession()
   const [sessions, setSessions] = useState<
     { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; list: SessionEntry[] }
@@ -71,28 +73,8 @@ export function AccountPage() {
   return (
     <>
       <PageHeader title="My account" description="Your sign-in details, multi-factor authentication and the places you are signed in." />
-      <section className="card" aria-labelledby="profile-heading">
-        <h2 id="profile-heading" className="card-title">
-          Profile
-        </h2>
-        <dl className="facts facts-card">
-          <div>
-            <dt>Name</dt>
-            <dd>{account.name || <span className="muted">Not set</span>}</dd>
-          </div>
-          <div>
-            <dt>Email</dt>
-            <dd>{account.email}</dd>
-          </div>
-          {account.instanceAdmin && (
-            <div>
-              <dt>Role on this server</dt>
-              <dd>Instance admin</dd>
-            </div>
-          )}
-        </dl>
-      </section>
-
+      <ProfileSection />
+      <PasswordSection />
       <MfaSection />
 
       <section className="card" aria-labelledby="sessions-heading">
@@ -166,6 +148,7 @@ export function AccountPage() {
           </TableWrap>
         )}
       </section>
+      <SecurityLogSection />
     </>
   )
 }

@@ -1,8 +1,10 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
 import { MfaSetup, RecoveryCodes } from '../../components/mfa-setup'
-import { FormError, Loading, ProblemNotice } from '../../components/page'
+import { FormError, Loading, ProblemNotice, SuccessNotice } from '../../components/page'
+import { FactorField } from '../../components/second-factor'
 import { formatDate } from '../../format'
 
 type Status = Answer<'/console/api/account/mfa', 'get'>['mfa']
@@ -55,11 +57,7 @@ export function MfaSection() {
       </p>
       <div className="mfa-card-body">
         <div aria-live="polite">
-          {message && (
-            <p className="notice notice-success" role="status">
-              {message}
-            </p>
-          )}
+          <SuccessNotice message={message} />
         </div>
         {status.status === 'loading' && <Loading label="Loading…" />}
         {status.status === 'failed' && <ProblemNotice problem={status.problem} />}
@@ -111,30 +109,20 @@ export function MfaSection() {
 
 function Regenerate({ onDone, onCancel }: { onDone: (codes: string[]) => void; onCancel: () => void }) {
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, runAndLeave } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return runAndLeave(async () => {
       const { recoveryCodes } = await must(api.POST('/console/api/account/mfa/recovery-codes', { body: { totpCode: code } }))
       onDone(recoveryCodes)
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="form" onSubmit={submit} aria-label="New recovery codes">
       {problem && <FormError problem={problem} />}
-      <Field
+      <FactorField
+        factor="totp"
         label="Code from the app"
-        name="totpCode"
-        inputMode="numeric"
-        autoComplete="one-time-code"
-        maxLength={7}
-        required
         hint="New codes replace the old ones, used or not."
         value={code}
         onChange={(e) => setCode(e.target.value)}
@@ -153,19 +141,13 @@ function Regenerate({ onDone, onCancel }: { onDone: (codes: string[]) => void; o
 
 function Disable({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
   const [password, setPassword] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, runAndLeave } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return runAndLeave(async () => {
       await must(api.DELETE('/console/api/account/mfa/totp', { body: { currentPassword: password } }))
       onDone()
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="form" onSubmit={submit} aria-label="Turn off MFA">

@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
-import { PageHeader, ProblemNotice } from '../../components/page'
+import { Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { Pager, usePaging } from '../../components/pager'
 import { TableWrap } from '../../components/table-wrap'
 import { formatDate } from '../../format'
 
@@ -42,16 +43,13 @@ function csvHref(workspaceId: string, f: Filters): string {
 /** Settings → Audit Trail: every change in the workspace, filtered, paged, and exported as CSV. */
 export function AuditPage({ workspaceId }: { workspaceId: string }) {
   const [form, setForm] = useState<Filters>(NO_FILTERS)
-  const [query, setQuery] = useState<{ filters: Filters; cursor?: string; trail: (string | undefined)[] }>({
-    filters: NO_FILTERS,
-    trail: [],
-  })
+  const paging = usePaging(NO_FILTERS)
   const [state, setState] = useState<
     { status: 'loading'; last?: AuditPage } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: AuditPage }
   >({ status: 'loading' })
   const [types, setTypes] = useState<string[]>([])
   const ids = { type: useId(), actor: useId(), resource: useId(), from: useId(), to: useId() }
-  const { filters, cursor, trail } = query
+  const { filters, cursor } = paging
 
   useEffect(() => {
     must(api.GET('/console/api/workspaces/{workspaceId}/audit/event-types', { params: { path: { workspaceId } } })).then(
@@ -77,11 +75,12 @@ export function AuditPage({ workspaceId }: { workspaceId: string }) {
   const filtered = Object.values(filters).some((v) => v !== '')
   const apply = (event: FormEvent) => {
     event.preventDefault()
-    setQuery({ filters: form, trail: [] })
+    // A copy: applying the same filters again still goes back to the first page.
+    paging.filter(() => ({ ...form }))
   }
   const clear = () => {
     setForm(NO_FILTERS)
-    setQuery({ filters: NO_FILTERS, trail: [] })
+    paging.filter(() => ({ ...NO_FILTERS }))
   }
 
   if (state.status === 'failed' && state.problem.status === 403)
@@ -193,40 +192,15 @@ export function AuditPage({ workspaceId }: { workspaceId: string }) {
           </table>
         </TableWrap>
       )}
-      {!page && state.status === 'loading' && (
-        <p className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          Loading the audit trail…
-        </p>
-      )}
-      {page && (page.pagination.next || trail.length > 0) && (
-        <nav className="pager" aria-label="Pages of audit events">
-          <p className="pager-range">Page {trail.length + 1}</p>
-          <div className="pager-buttons">
-            <button
-              type="button"
-              className="btn"
-              disabled={trail.length === 0 || state.status === 'loading'}
-              onClick={() => {
-                const previous = trail[trail.length - 1]
-                setQuery({ filters, trail: trail.slice(0, -1), ...(previous === undefined ? {} : { cursor: previous }) })
-              }}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              className="btn"
-              disabled={!page.pagination.next || state.status === 'loading'}
-              onClick={() => {
-                const next = page.pagination.next
-                if (next) setQuery({ filters, cursor: next, trail: [...trail, cursor] })
-              }}
-            >
-              Next
-            </button>
-          </div>
-        </nav>
+      {!page && state.status === 'loading' && <Loading label="Loading the audit trail…" />}
+      {page && (page.pagination.next || paging.previous) && (
+        <Pager
+          label="Pages of audit events"
+          range={`Page ${paging.pagesBefore + 1}`}
+          busy={state.status === 'loading'}
+          onPrevious={paging.previous}
+          onNext={paging.nextTo(page.pagination.next)}
+        />
       )}
     </>
   )

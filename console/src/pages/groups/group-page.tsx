@@ -1,12 +1,14 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
+import { ConfirmDialog } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
 import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
-import { type Grant, PermissionsEditor } from '../../components/permissions-editor'
+import { Pager } from '../../components/pager'
+import { type Grant, PermissionsEditor, toGrant } from '../../components/permissions-editor'
 import { TableWrap } from '../../components/table-wrap'
-import { formatDate } from '../../format'
+import { emailsIn, formatDate, plural } from '../../format'
 import { Link, navigate, paths } from '../../router'
-import { ConfirmDialog, emailsIn, toGrant } from './confirm-dialog'
 
 type Detail = Answer<'/console/api/workspaces/{workspaceId}/groups/{userGroupId}', 'get'>
 type Preview = Detail['preview']
@@ -65,9 +67,7 @@ export function GroupPage({ workspaceId, groupId }: { workspaceId: string; group
       <PageHeader
         eyebrow="User Groups"
         title={group.name}
-        description={`${group.memberCount} ${group.memberCount === 1 ? 'member' : 'members'}, ${group.inviteCount} pending ${
-          group.inviteCount === 1 ? 'invite' : 'invites'
-        }.`}
+        description={`${plural(group.memberCount, 'member')}, ${plural(group.inviteCount, 'pending invite')}.`}
         actions={
           <button type="button" className="btn btn-danger" onClick={() => setDeleting(true)}>
             Delete group
@@ -112,15 +112,12 @@ function RenameGroup({
   onRenamed: () => void
 }) {
   const [typed, setTyped] = useState(name)
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run } = useAction()
   const [saved, setSaved] = useState('')
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
     setSaved('')
-    try {
+    return run(async () => {
       await must(
         api.PATCH('/console/api/workspaces/{workspaceId}/groups/{userGroupId}', {
           params: { path: { workspaceId, userGroupId: groupId } },
@@ -129,10 +126,7 @@ function RenameGroup({
       )
       setSaved('Name saved.')
       onRenamed()
-    } catch (error) {
-      setProblem(asProblem(error))
-    }
-    setBusy(false)
+    })
   }
   return (
     <section className="card" aria-labelledby="rename-heading">
@@ -183,14 +177,11 @@ function Members({
   const emailsId = useId()
   const hintId = useId()
   const [typed, setTyped] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, setProblem, run } = useAction()
   const [status, setStatus] = useState('')
-  const add = async (event: FormEvent) => {
+  const add = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return run(async () => {
       const emails = emailsIn(typed)
       await must(
         api.POST('/console/api/workspaces/{workspaceId}/groups/{userGroupId}/members', {
@@ -199,12 +190,9 @@ function Members({
         }),
       )
       setTyped('')
-      setStatus(`Added ${emails.length} ${emails.length === 1 ? 'email' : 'emails'}.`)
+      setStatus(`Added ${plural(emails.length, 'email')}.`)
       onChanged()
-    } catch (error) {
-      setProblem(asProblem(error))
-    }
-    setBusy(false)
+    })
   }
   const remove = async (what: { userId: string } | { inviteId: string }, email: string) => {
     setProblem(undefined)
@@ -289,7 +277,7 @@ function Members({
           </tbody>
         </table>
       </TableWrap>
-      <Pager label="Pages of members" pagination={members.pagination} onMove={(cursor) => onPage({ ...cursors, ...{ members: cursor } })} />
+      <ListPager label="Pages of members" pagination={members.pagination} onMove={(cursor) => onPage({ ...cursors, members: cursor })} />
       <TableWrap label={`Pending invites of ${group.name}`}>
         <table className="table" aria-label={`Pending invites of ${group.name}`}>
           <thead>
@@ -326,39 +314,27 @@ function Members({
           </tbody>
         </table>
       </TableWrap>
-      <Pager
+      <ListPager
         label="Pages of pending invites"
         pagination={invites.pagination}
-        onMove={(cursor) => onPage({ ...cursors, ...{ invites: cursor } })}
+        onMove={(cursor) => onPage({ ...cursors, invites: cursor })}
       />
     </section>
   )
 }
 
-/** Previous and Next for one of the group's lists; hidden when it fits on one page. */
-function Pager({
+/** Previous and Next for one of the group's lists (the server gives both cursors); hidden when it fits on one page. */
+function ListPager({
   label,
-  pagination,
+  pagination: { next, previous },
   onMove,
 }: {
   label: string
   pagination: { next: string | null; previous: string | null }
   onMove: (cursor: string) => void
 }) {
-  const { next, previous } = pagination
   if (!next && !previous) return null
-  return (
-    <nav className="pager" aria-label={label}>
-      <div className="pager-buttons">
-        <button type="button" className="btn" disabled={!previous} onClick={() => previous && onMove(previous)}>
-          Previous
-        </button>
-        <button type="button" className="btn" disabled={!next} onClick={() => next && onMove(next)}>
-          Next
-        </button>
-      </div>
-    </nav>
-  )
+  return <Pager label={label} onPrevious={previous ? () => onMove(previous) : undefined} onNext={next ? () => onMove(next) : undefined} />
 }
 
 function GroupPermissions({
@@ -373,15 +349,12 @@ function GroupPermissions({
   onSaved: () => void
 }) {
   const [grants, setGrants] = useState<Grant[]>(() => detail.permissions.map(toGrant))
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run } = useAction()
   const [saved, setSaved] = useState('')
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
     setSaved('')
-    try {
+    return run(async () => {
       await must(
         api.PUT('/console/api/workspaces/{workspaceId}/groups/{userGroupId}/permissions', {
           params: { path: { workspaceId, userGroupId: groupId } },
@@ -390,10 +363,7 @@ function GroupPermissions({
       )
       setSaved('Roles saved.')
       onSaved()
-    } catch (error) {
-      setProblem(asProblem(error))
-    }
-    setBusy(false)
+    })
   }
   return (
     <section className="card" aria-labelledby="group-roles-heading">

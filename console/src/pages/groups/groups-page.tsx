@@ -1,8 +1,12 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
+import { type FormEvent, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
 import { FormError, PageHeader, ProblemNotice } from '../../components/page'
+import { Pager, rangeOf, usePaging } from '../../components/pager'
+import { SearchBox } from '../../components/search-box'
 import { TableWrap } from '../../components/table-wrap'
+import { plural } from '../../format'
 import { Link, navigate, paths } from '../../router'
 import { useWorkspace } from '../../workspace'
 
@@ -19,21 +23,12 @@ export function isPlanProblem(problem: ApiProblem): boolean {
 export function GroupsPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
   const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
-  const [typed, setTyped] = useState('')
-  const [query, setQuery] = useState<{ search: string; cursor?: string; trail: (string | undefined)[] }>({ search: '', trail: [] })
-  const { search, cursor, trail } = query
+  const paging = usePaging({ search: '' })
+  const { filters, cursor, pagesBefore } = paging
+  const { search } = filters
   const [state, setState] = useState<
     { status: 'loading'; last?: GroupsPage } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: GroupsPage }
   >({ status: 'loading' })
-  const searchId = useId()
-
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      const search = typed.trim()
-      setQuery((q) => (q.search === search ? q : { search, trail: [] }))
-    }, 250)
-    return () => clearTimeout(timer)
-  }, [typed])
 
   useEffect(() => {
     let current = true
@@ -50,7 +45,7 @@ export function GroupsPage({ workspaceId }: { workspaceId: string }) {
 
   const page = state.status === 'ready' ? state.page : state.status === 'loading' ? state.last : undefined
   const total = page?.pagination.totalEntries
-  const first = trail.length * PAGE_SIZE + 1
+  const first = pagesBefore * PAGE_SIZE + 1
 
   if (state.status === 'failed' && (state.problem.status === 403 || isPlanProblem(state.problem)))
     return (
@@ -74,24 +69,13 @@ export function GroupsPage({ workspaceId }: { workspaceId: string }) {
         description={`Groups of people in ${workspaceName}: every member holds the roles of the group.`}
       />
       <CreateGroup workspaceId={workspaceId} />
-      <div className="toolbar">
-        <search className="toolbar-filters" aria-label="User groups">
-          <div className="toolbar-field toolbar-search">
-            <label htmlFor={searchId}>Search groups</label>
-            <input
-              id={searchId}
-              type="search"
-              placeholder="Group name"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              autoComplete="off"
-            />
-          </div>
-        </search>
-        <p className="toolbar-count" role="status">
-          {total === undefined ? '' : `${total} ${total === 1 ? 'group' : 'groups'}${search ? ' found' : ''}`}
-        </p>
-      </div>
+      <SearchBox
+        name="User groups"
+        label="Search groups"
+        placeholder="Group name"
+        onSearch={(typed) => paging.filter((f) => (f.search === typed ? f : { search: typed }))}
+        status={total === undefined ? '' : `${plural(total, 'group')}${search ? ' found' : ''}`}
+      />
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
       {page && (
         <TableWrap label={`User groups of ${workspaceName}`}>
@@ -126,33 +110,13 @@ export function GroupsPage({ workspaceId }: { workspaceId: string }) {
         </TableWrap>
       )}
       {page && (total ?? 0) > 0 && (
-        <nav className="pager" aria-label="Pages of user groups">
-          <p className="pager-range">{page.groups.length === 0 ? '' : `${first}–${first + page.groups.length - 1} of ${total}`}</p>
-          <div className="pager-buttons">
-            <button
-              type="button"
-              className="btn"
-              disabled={trail.length === 0 || state.status === 'loading'}
-              onClick={() => {
-                const previous = trail[trail.length - 1]
-                setQuery({ search, trail: trail.slice(0, -1), ...(previous === undefined ? {} : { cursor: previous }) })
-              }}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              className="btn"
-              disabled={!page.pagination.next || state.status === 'loading'}
-              onClick={() => {
-                const next = page.pagination.next
-                if (next) setQuery({ search, cursor: next, trail: [...trail, cursor] })
-              }}
-            >
-              Next
-            </button>
-          </div>
-        </nav>
+        <Pager
+          label="Pages of user groups"
+          range={rangeOf(first, page.groups.length, total)}
+          busy={state.status === 'loading'}
+          onPrevious={paging.previous}
+          onNext={paging.nextTo(page.pagination.next)}
+        />
       )}
     </>
   )
@@ -161,21 +125,15 @@ export function GroupsPage({ workspaceId }: { workspaceId: string }) {
 /** A name, then the new group's page (where members and roles are added). */
 function CreateGroup({ workspaceId }: { workspaceId: string }) {
   const [name, setName] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, runAndLeave } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return runAndLeave(async () => {
       const { group } = await must(
         api.POST('/console/api/workspaces/{workspaceId}/groups', { params: { path: { workspaceId } }, body: { name } }),
       )
       navigate(paths.group(workspaceId, group.id))
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
   return (
     <section className="card" aria-labelledby="create-group-heading">

@@ -1,7 +1,9 @@
 import { type FormEvent, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
+import { NewPasswordFields, useNewPassword } from '../../components/new-password'
 import { FormError, Loading, PageTitle } from '../../components/page'
 import { Link, navigate, paths } from '../../router'
 import { useSession } from '../../session'
@@ -74,20 +76,12 @@ function Unusable({ title, problem, children }: { title: string; problem?: ApiPr
 
 function Expired({ token, invitation }: { token: string; invitation: Invitation }) {
   const [sent, setSent] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const renew = async () => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
+  const { busy, problem, run } = useAction()
+  const renew = () =>
+    run(async () => {
       await must(api.POST('/console/api/invitations/{token}/renewal', { params: { path: { token } } }))
       setSent(true)
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
   return (
     <AuthLayout>
       <PageTitle title="This invitation link has expired">This invitation link has expired</PageTitle>
@@ -129,24 +123,14 @@ function useAccept(token: string) {
 function JoinAsNewPerson({ token, invitation }: { token: string; invitation: Invitation }) {
   const accept = useAccept(token)
   const [name, setName] = useState('')
-  const [password, setPassword] = useState('')
-  const [confirm, setConfirm] = useState('')
-  const [mismatch, setMismatch] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { password, matches, fields } = useNewPassword()
+  const { busy, problem, setProblem, runAndLeave } = useAction()
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
     setProblem(undefined)
-    setMismatch(password !== confirm)
-    if (password !== confirm) return
-    setBusy(true)
-    try {
-      await accept({ name: name.trim(), password })
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    if (!matches()) return
+    return runAndLeave(() => accept({ name: name.trim(), password }))
   }
   const nameError = problem?.field === 'name' ? problem.message : undefined
   const passwordError = problem?.field === 'password' ? problem.message : undefined
@@ -169,27 +153,7 @@ function JoinAsNewPerson({ token, invitation }: { token: string; invitation: Inv
           onChange={(e) => setName(e.target.value)}
           error={nameError}
         />
-        <Field
-          label="Password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          hint="At least 12 characters; not a common password, and not your email address. A few unrelated words work well."
-          error={passwordError}
-        />
-        <Field
-          label="Confirm the password"
-          type="password"
-          name="confirm-password"
-          autoComplete="new-password"
-          required
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          error={mismatch ? 'The two passwords are not the same' : undefined}
-        />
+        <NewPasswordFields label="Password" {...fields} error={passwordError} />
         <div className="form-row">
           <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
             {busy ? 'Joining…' : 'Accept and join'}
@@ -204,24 +168,13 @@ function JoinWithAccount({ token, invitation }: { token: string; invitation: Inv
   const { state, signedIn, signedOut } = useSession()
   const accept = useAccept(token)
   const [password, setPassword] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run, runAndLeave } = useAction()
   const me = state.status === 'signed-in' ? state.session.account.email : undefined
   const isInvited = me !== undefined && me.toLowerCase() === invitation.email.toLowerCase()
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
-      await work()
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
-  }
   const signInThenAccept = (event: FormEvent) => {
     event.preventDefault()
-    return run(async () => {
+    return runAndLeave(async () => {
       const session = await must(api.POST('/console/api/session', { body: { email: invitation.email, password } }))
       signedIn(session)
       await accept({})
@@ -231,7 +184,6 @@ function JoinWithAccount({ token, invitation }: { token: string; invitation: Inv
     run(async () => {
       await must(api.DELETE('/console/api/session'))
       signedOut()
-      setBusy(false)
     })
 
   const title = `Join ${invitation.workspace.name}`
@@ -241,7 +193,7 @@ function JoinWithAccount({ token, invitation }: { token: string; invitation: Inv
       <Lead invitation={invitation} />
       {problem && <FormError problem={problem} />}
       {isInvited ? (
-        <button type="button" className="btn btn-primary btn-block" onClick={() => run(() => accept({}))} disabled={busy}>
+        <button type="button" className="btn btn-primary btn-block" onClick={() => runAndLeave(() => accept({}))} disabled={busy}>
           {busy ? 'Joining…' : 'Accept and join'}
         </button>
       ) : me !== undefined ? (

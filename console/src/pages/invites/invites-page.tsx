@@ -1,9 +1,14 @@
 import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
 import { type Answer, ApiProblem, api, asProblem, must } from '../../api/client'
-import { FormError, PageHeader, ProblemNotice } from '../../components/page'
+import { useAction } from '../../components/action'
+import { GroupChips, RoleChips } from '../../components/chips'
+import { ConfirmInline } from '../../components/confirm-dialog'
+import { FormError, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
+import { Pager, usePaging } from '../../components/pager'
 import { type Grant, PermissionsEditor, toInvitePermission } from '../../components/permissions-editor'
+import { SearchBox } from '../../components/search-box'
 import { TableWrap } from '../../components/table-wrap'
-import { formatDate, permissionKey, scopeOf, scopeSuffix } from '../../format'
+import { emailsIn, formatDate, plural } from '../../format'
 import { useWorkspace } from '../../workspace'
 
 type InvitesAnswer = Answer<'/console/api/workspaces/{workspaceId}/invites', 'get'>
@@ -11,14 +16,6 @@ type Invite = InvitesAnswer['invites'][number]
 type Group = { id: string; name: string }
 
 const PAGE_SIZE = 20
-
-/** "a@x.com, b@y.com\nc@z.com" → the addresses, in order, without blanks. */
-export function emailsOf(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .map((e) => e.trim())
-    .filter(Boolean)
-}
 
 /** Access Management → Invites: invite people by email with roles or into groups; the pending invites, resent or revoked. */
 export function InvitesPage({ workspaceId }: { workspaceId: string }) {
@@ -61,21 +58,19 @@ function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited
   const [grants, setGrants] = useState<Grant[]>([])
   const [groupIds, setGroupIds] = useState<string[]>([])
   const { groups, note } = useGroups(workspaceId)
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, setProblem, run } = useAction()
   const [done, setDone] = useState<string>()
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
     setProblem(undefined)
     setDone(undefined)
-    const list = emailsOf(emails)
+    const list = emailsIn(emails)
     if (list.length === 0) {
       setProblem(new ApiProblem(422, 'validation', 'Enter at least one email address', 'emails'))
       return
     }
-    setBusy(true)
-    try {
+    return run(async () => {
       const permissions = grants.map(toInvitePermission)
       const answer = await must(
         api.POST('/console/api/workspaces/{workspaceId}/invites', {
@@ -92,11 +87,7 @@ function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited
       setGrants([])
       setGroupIds([])
       onInvited()
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   const emailError = problem?.field?.match(/^(emails|invites\.\d+\.email)/) ? problem.message : undefined
@@ -149,11 +140,7 @@ function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited
           )}
         </fieldset>
         {problem && !emailError && <FormError problem={problem} />}
-        {done && (
-          <p className="notice notice-success" role="status">
-            {done}
-          </p>
-        )}
+        <SuccessNotice message={done} />
         <div className="form-row">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? 'Sending…' : 'Send invitations'}
@@ -175,20 +162,14 @@ function PendingInvites({
   version: number
   onChanged: () => void
 }) {
-  const searchId = useId()
-  const [typed, setTyped] = useState('')
-  const [query, setQuery] = useState<{ search: string; cursor?: string; trail: (string | undefined)[] }>({ search: '', trail: [] })
+  const paging = usePaging({ search: '' })
   const [state, setState] = useState<
     { status: 'loading'; last?: InvitesAnswer } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: InvitesAnswer }
   >({ status: 'loading' })
   const [message, setMessage] = useState<string>()
   const [problem, setProblem] = useState<ApiProblem>()
-  const { search, cursor, trail } = query
-
-  useEffect(() => {
-    const timer = setTimeout(() => setQuery((q) => (q.search === typed.trim() ? q : { search: typed.trim(), trail: [] })), 250)
-    return () => clearTimeout(timer)
-  }, [typed])
+  const { filters, cursor } = paging
+  const { search } = filters
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` asks again after a change
   useEffect(() => {
@@ -249,24 +230,14 @@ function PendingInvites({
           Pending invites
         </h2>
       </div>
-      <div className="toolbar toolbar-card">
-        <search className="toolbar-filters" aria-label="Pending invites">
-          <div className="toolbar-field toolbar-search">
-            <label htmlFor={searchId}>Search invites</label>
-            <input
-              id={searchId}
-              type="search"
-              placeholder="Email"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              autoComplete="off"
-            />
-          </div>
-        </search>
-        <p className="toolbar-count" role="status">
-          {total === undefined ? '' : `${total} pending ${total === 1 ? 'invite' : 'invites'}${search ? ' found' : ''}`}
-        </p>
-      </div>
+      <SearchBox
+        name="Pending invites"
+        label="Search invites"
+        placeholder="Email"
+        onSearch={(typed) => paging.filter((f) => (f.search === typed ? f : { search: typed }))}
+        status={total === undefined ? '' : `${plural(total, 'pending invite', 'pending invites')}${search ? ' found' : ''}`}
+        inCard
+      />
       <div aria-live="polite">
         {message && <p className="notice notice-success">{message}</p>}
         {problem && <FormError problem={problem} />}
@@ -302,33 +273,13 @@ function PendingInvites({
           </table>
         </TableWrap>
       )}
-      {page && (trail.length > 0 || page.pagination.next) && (
-        <nav className="pager" aria-label="Pages of pending invites">
-          <div className="pager-buttons">
-            <button
-              type="button"
-              className="btn"
-              disabled={trail.length === 0 || state.status === 'loading'}
-              onClick={() => {
-                const previous = trail[trail.length - 1]
-                setQuery({ search, trail: trail.slice(0, -1), ...(previous === undefined ? {} : { cursor: previous }) })
-              }}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              className="btn"
-              disabled={!page.pagination.next || state.status === 'loading'}
-              onClick={() => {
-                const next = page.pagination.next
-                if (next) setQuery({ search, cursor: next, trail: [...trail, cursor] })
-              }}
-            >
-              Next
-            </button>
-          </div>
-        </nav>
+      {page && (paging.previous || page.pagination.next) && (
+        <Pager
+          label="Pages of pending invites"
+          busy={state.status === 'loading'}
+          onPrevious={paging.previous}
+          onNext={paging.nextTo(page.pagination.next)}
+        />
       )}
     </section>
   )
@@ -337,12 +288,8 @@ function PendingInvites({
 function InviteRow({ invite, onResend, onRevoke }: { invite: Invite; onResend: () => Promise<void>; onRevoke: () => Promise<void> }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
-  const confirmButton = useRef<HTMLButtonElement>(null)
   const revokeButton = useRef<HTMLButtonElement>(null)
   const expired = invite.link?.expired ?? true
-  useEffect(() => {
-    if (confirming) confirmButton.current?.focus()
-  }, [confirming])
   const run = async (work: () => Promise<void>) => {
     setBusy(true)
     await work()
@@ -352,31 +299,10 @@ function InviteRow({ invite, onResend, onRevoke }: { invite: Invite; onResend: (
     <tr>
       <td className="nowrap">{invite.email}</td>
       <td>
-        {invite.permissions.length === 0 ? (
-          <span className="muted">None</span>
-        ) : (
-          <ul className="chip-list">
-            {invite.permissions.map((p) => (
-              <li key={permissionKey(p)} className="chip chip-role" title={scopeOf(p.resources)}>
-                {p.roleName}
-                {scopeSuffix(p.resources) && <span className="chip-scope"> · {scopeSuffix(p.resources)}</span>}
-              </li>
-            ))}
-          </ul>
-        )}
+        <RoleChips permissions={invite.permissions} />
       </td>
       <td>
-        {invite.groups.length === 0 ? (
-          <span className="muted">None</span>
-        ) : (
-          <ul className="chip-list">
-            {invite.groups.map((g) => (
-              <li key={g.id} className="chip">
-                {g.name}
-              </li>
-            ))}
-          </ul>
-        )}
+        <GroupChips groups={invite.groups} />
       </td>
       <td>
         <span className={`badge ${expired ? 'badge-warning' : 'badge-live'}`}>{expired ? 'Link expired' : 'Invite pending'}</span>
@@ -388,31 +314,19 @@ function InviteRow({ invite, onResend, onRevoke }: { invite: Invite; onResend: (
       </td>
       <td className="table-actions">
         {confirming ? (
-          <fieldset className="confirm">
-            <legend className="visually-hidden">{`Revoke the invite for ${invite.email}?`}</legend>
-            <span className="confirm-question">Revoke?</span>
-            <button
-              ref={confirmButton}
-              type="button"
-              className="btn btn-danger btn-small"
-              disabled={busy}
-              onClick={() => run(onRevoke)}
-              aria-label={`Yes, revoke the invite for ${invite.email}`}
-            >
-              Yes, revoke
-            </button>
-            <button
-              type="button"
-              className="btn btn-small"
-              onClick={() => {
-                setConfirming(false)
-                setTimeout(() => revokeButton.current?.focus())
-              }}
-              aria-label={`Keep the invite for ${invite.email}`}
-            >
-              Cancel
-            </button>
-          </fieldset>
+          <ConfirmInline
+            question={`Revoke the invite for ${invite.email}?`}
+            ask="Revoke?"
+            yes="Yes, revoke"
+            yesLabel={`Yes, revoke the invite for ${invite.email}`}
+            cancelLabel={`Keep the invite for ${invite.email}`}
+            busy={busy}
+            onYes={() => run(onRevoke)}
+            onCancel={() => {
+              setConfirming(false)
+              setTimeout(() => revokeButton.current?.focus())
+            }}
+          />
         ) : (
           <>
             <button

@@ -1,8 +1,11 @@
-import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
+import { ConfirmInline } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
 import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
+import { plural } from '../../format'
 
 type Label = Answer<'/console/api/workspaces/{workspaceId}/labels', 'get'>['labels'][number]
 
@@ -117,48 +120,31 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
 function LabelRow({ label, onDelete }: { label: Label; onDelete: () => Promise<void> }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
-  const confirmButton = useRef<HTMLButtonElement>(null)
   const name = `${label.key}:${label.value}`
-  useEffect(() => {
-    if (confirming) confirmButton.current?.focus()
-  }, [confirming])
   return (
     <tr>
       <td>
         <span className="chip">{name}</span>
       </td>
       <td>{label.description || <span className="muted">None</span>}</td>
-      <td>
-        {label.usedBy === 0 ? (
-          <span className="muted">Not used</span>
-        ) : (
-          `${label.usedBy} ${label.usedBy === 1 ? 'permission' : 'permissions'}`
-        )}
-      </td>
+      <td>{label.usedBy === 0 ? <span className="muted">Not used</span> : plural(label.usedBy, 'permission')}</td>
       <td className="table-actions">
         {confirming ? (
-          <fieldset className="confirm">
-            <legend className="visually-hidden">{`Delete the label ${name}?`}</legend>
-            <span className="confirm-question">Delete?</span>
-            <button
-              ref={confirmButton}
-              type="button"
-              className="btn btn-danger btn-small"
-              disabled={busy}
-              aria-label={`Yes, delete the label ${name}`}
-              onClick={async () => {
-                setBusy(true)
-                await onDelete()
-                setBusy(false)
-                setConfirming(false)
-              }}
-            >
-              Yes, delete
-            </button>
-            <button type="button" className="btn btn-small" onClick={() => setConfirming(false)} aria-label={`Keep the label ${name}`}>
-              Cancel
-            </button>
-          </fieldset>
+          <ConfirmInline
+            question={`Delete the label ${name}?`}
+            ask="Delete?"
+            yes="Yes, delete"
+            yesLabel={`Yes, delete the label ${name}`}
+            cancelLabel={`Keep the label ${name}`}
+            busy={busy}
+            onYes={async () => {
+              setBusy(true)
+              await onDelete()
+              setBusy(false)
+              setConfirming(false)
+            }}
+            onCancel={() => setConfirming(false)}
+          />
         ) : (
           <button
             type="button"
@@ -179,13 +165,10 @@ function CreateLabel({ workspaceId, onCreated }: { workspaceId: string; onCreate
   const [key, setKey] = useState('')
   const [value, setValue] = useState('')
   const [description, setDescription] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, run } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return run(async () => {
       const label = { key: key.trim(), value: value.trim(), ...(description.trim() ? { description: description.trim() } : {}) }
       const created = await must(
         api.POST('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } }, body: { label } }),
@@ -194,11 +177,7 @@ function CreateLabel({ workspaceId, onCreated }: { workspaceId: string; onCreate
       setValue('')
       setDescription('')
       onCreated(created.label)
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   const fieldError = (name: string) => (problem?.field?.endsWith(name) ? problem.message : undefined)
   const shownInline = fieldError('key') || fieldError('value') || fieldError('description')

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
-import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { useAction } from '../../components/action'
+import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { Link, paths } from '../../router'
 import { useWorkspace } from '../../workspace'
 
@@ -15,8 +16,7 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
   >({
     status: 'loading',
   })
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run } = useAction()
   const [message, setMessage] = useState<string>()
 
   const load = useCallback(async () => {
@@ -33,11 +33,9 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
     void load()
   }, [load])
 
-  const change = async (requireMfa: boolean) => {
-    setBusy(true)
-    setProblem(undefined)
+  const change = (requireMfa: boolean) => {
     setMessage(undefined)
-    try {
+    return run(async () => {
       const settings = await must(
         api.PUT('/console/api/workspaces/{workspaceId}/settings/authentication', {
           params: { path: { workspaceId } },
@@ -50,11 +48,7 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
           ? 'Require MFA is on: everyone entering this workspace in the console must have passed multi-factor authentication.'
           : 'Require MFA is off.',
       )
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (
@@ -91,11 +85,7 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
               </div>
             )}
             <div aria-live="polite">
-              {message && (
-                <p className="notice notice-success" role="status">
-                  {message}
-                </p>
-              )}
+              <SuccessNotice message={message} />
             </div>
             {problem && <FormError problem={problem} />}
             <div className="switch-field">

@@ -1,7 +1,8 @@
 import { type FormEvent, useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
-import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 
 type Settings = Answer<'/console/api/workspaces/{workspaceId}/settings', 'get'>
 
@@ -55,27 +56,20 @@ function SettingsForm({ workspaceId, settings, onSaved }: { workspaceId: string;
   const [slug, setSlug] = useState(settings.workspace.slug)
   const [billing, setBilling] = useState(settings.billingContacts.join('\n'))
   const [incident, setIncident] = useState(settings.incidentContacts.join('\n'))
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const [saved, setSaved] = useState(false)
+  const { busy, problem, run } = useAction()
+  const [saved, setSaved] = useState<string>()
 
-  const save = async (event: FormEvent) => {
+  const save = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    setSaved(false)
-    try {
+    setSaved(undefined)
+    return run(async () => {
       const body = { name: name.trim(), slug: slug.trim(), billingContacts: lines(billing), incidentContacts: lines(incident) }
       const updated = await must(api.PATCH('/console/api/workspaces/{workspaceId}/settings', { params: { path: { workspaceId } }, body }))
       setBilling(updated.billingContacts.join('\n'))
       setIncident(updated.incidentContacts.join('\n'))
-      setSaved(true)
+      setSaved('Settings saved.')
       onSaved(updated)
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   const errorFor = (field: string) => (problem?.field === field || problem?.field?.startsWith(`${field}.`) ? problem.message : undefined)
   const named = ['name', 'slug', 'billingContacts', 'incidentContacts'].some((f) => errorFor(f) !== undefined)
@@ -112,11 +106,7 @@ function SettingsForm({ workspaceId, settings, onSaved }: { workspaceId: string;
           error={errorFor('incidentContacts')}
         />
         {problem && !named && <FormError problem={problem} />}
-        {saved && (
-          <p className="notice notice-success" role="status">
-            Settings saved.
-          </p>
-        )}
+        <SuccessNotice message={saved} />
         <div className="form-row">
           <button type="submit" className="btn btn-primary" disabled={busy}>
             {busy ? 'Saving…' : 'Save changes'}

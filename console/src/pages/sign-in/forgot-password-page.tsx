@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react'
-import { type ApiProblem, api, asProblem, must } from '../../api/client'
+import { api, must } from '../../api/client'
+import { useAction } from '../../components/action'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
 import { FormError, PageTitle } from '../../components/page'
@@ -9,22 +10,15 @@ import { Link, paths, useLocation } from '../../router'
 export function ForgotPasswordPage() {
   const { query } = useLocation()
   const [email, setEmail] = useState(query.get('email') ?? '')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run } = useAction()
   const [sentTo, setSentTo] = useState<string>()
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return run(async () => {
       await must(api.POST('/console/api/password-resets', { body: { email } }))
       setSentTo(email)
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -3,6 +3,7 @@ import { type ApiProblem, api, asProblem, must } from '../../api/client'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
 import { FormError, PageTitle } from '../../components/page'
+import { type Factor, FactorField, factorBody, SwitchFactor } from '../../components/second-factor'
 import { Link, navigate, paths, useLocation } from '../../router'
 import { useSession } from '../../session'
 
@@ -18,7 +19,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
   const [email, setEmail] = useState(query.get('email') ?? '')
   const [password, setPassword] = useState('')
   /** The second step: the account has MFA, so the same email and password go again with a code (kept in memory only). */
-  const [second, setSecond] = useState<'totp' | 'recovery'>()
+  const [second, setSecond] = useState<Factor>()
   const [code, setCode] = useState('')
   const [busy, setBusy] = useState(false)
   const [problem, setProblem] = useState<ApiProblem>()
@@ -27,7 +28,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
     event.preventDefault()
     setBusy(true)
     setProblem(undefined)
-    const factor = second === 'totp' ? { totpCode: code } : second === 'recovery' ? { recoveryCode: code } : {}
+    const factor = second ? factorBody(second, code) : {}
     try {
       const session = await must(api.POST('/console/api/session', { body: { email, password, ...factor } }))
       signedIn(session)
@@ -40,7 +41,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
     }
   }
 
-  const switchTo = (kind: 'totp' | 'recovery') => {
+  const switchTo = (kind: Factor) => {
     setSecond(kind)
     setCode('')
     setProblem(undefined)
@@ -69,33 +70,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
         </p>
         {problem && <FormError problem={problem} />}
         <form className="form" onSubmit={submit}>
-          {second === 'totp' ? (
-            <Field
-              key="totp"
-              label="Authentication code"
-              name="totpCode"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9 ]{6,7}"
-              maxLength={7}
-              required
-              autoFocus
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          ) : (
-            <Field
-              key="recovery"
-              label="Recovery code"
-              name="recoveryCode"
-              autoComplete="off"
-              spellCheck={false}
-              required
-              autoFocus
-              value={code}
-              onChange={(e) => setCode(e.target.value)}
-            />
-          )}
+          <FactorField factor={second} autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
           <div className="form-row">
             <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
               {busy ? 'Checking…' : 'Verify and sign in'}
@@ -103,15 +78,7 @@ export function SignInPage({ notice }: { notice?: string | undefined }) {
           </div>
         </form>
         <p className="auth-aside">
-          {second === 'totp' ? (
-            <button type="button" className="btn-link" onClick={() => switchTo('recovery')}>
-              Use a recovery code instead
-            </button>
-          ) : (
-            <button type="button" className="btn-link" onClick={() => switchTo('totp')}>
-              Use the authenticator app instead
-            </button>
-          )}
+          <SwitchFactor factor={second} onSwitch={switchTo} className="btn-link" />
         </p>
         <p className="auth-aside">
           <button type="button" className="btn-link" onClick={startOver}>

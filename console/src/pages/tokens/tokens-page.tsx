@@ -1,7 +1,9 @@
-import { type FormEvent, type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
+import { ConfirmDialog, Dialog } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
-import { FormError, PageHeader, ProblemNotice } from '../../components/page'
+import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
 import { formatDate } from '../../format'
 
@@ -55,18 +57,9 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
           </button>
         }
       />
-      {notice && (
-        <p className="notice notice-success" role="status">
-          {notice}
-        </p>
-      )}
+      <SuccessNotice message={notice} />
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
-      {state.status === 'loading' && (
-        <p className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          Loading tokens…
-        </p>
-      )}
+      {state.status === 'loading' && <Loading label="Loading tokens…" />}
       {state.status === 'ready' && (
         <TableWrap label="Tokens">
           <table className="table" aria-label="Tokens">
@@ -145,48 +138,6 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
   )
 }
 
-/** A modal dialog (the browser's own: focus stays inside, Escape closes it) shown while it is mounted. */
-function Dialog({
-  title,
-  onClose,
-  focusKey,
-  children,
-}: {
-  title: string
-  onClose: () => void
-  /** When it changes (a new step), the focus goes to the step's first control, or one marked data-autofocus. */
-  focusKey?: string
-  children: ReactNode
-}) {
-  const ref = useRef<HTMLDialogElement>(null)
-  const titleId = useId()
-  useEffect(() => {
-    const dialog = ref.current
-    if (dialog && !dialog.open) dialog.showModal()
-    return () => dialog?.close()
-  }, [])
-  // biome-ignore lint/correctness/useExhaustiveDependencies: focusKey is the trigger, not an input
-  useEffect(() => {
-    ref.current?.querySelector<HTMLElement>('[data-autofocus], input, select, textarea, button')?.focus()
-  }, [focusKey])
-  return (
-    <dialog
-      ref={ref}
-      className="dialog"
-      aria-labelledby={titleId}
-      onCancel={(event) => {
-        event.preventDefault()
-        onClose()
-      }}
-    >
-      <h2 id={titleId} className="dialog-title">
-        {title}
-      </h2>
-      {children}
-    </dialog>
-  )
-}
-
 type Step =
   | { name: 'describe' }
   | { name: 'access' }
@@ -199,40 +150,25 @@ function CreateTokenDialog({ workspaceId, onClose }: { workspaceId: string; onCl
   const [description, setDescription] = useState('')
   const [access, setAccess] = useState<Access>('MEMBER')
   const [code, setCode] = useState('')
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
+  const { busy, problem, run } = useAction()
   const [copied, setCopied] = useState<string>()
   const accessId = useId()
   const secretId = useId()
   const path = { path: { workspaceId } }
 
-  const sendCode = async () => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
+  const sendCode = () =>
+    run(async () => {
       const sent = await must(api.POST('/console/api/workspaces/{workspaceId}/tokens/security-codes', { params: path }))
       setCode('')
       setStep({ name: 'code', codeId: sent.codeId, sentTo: sent.sentTo })
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
-  }
-  const create = async (codeId: string) => {
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    })
+  const create = (codeId: string) =>
+    run(async () => {
       const made = await must(
         api.POST('/console/api/workspaces/{workspaceId}/tokens', { params: path, body: { description, access, codeId, code } }),
       )
       setStep({ name: 'created', secret: made.secret, description: made.token.description })
-    } catch (error) {
-      setProblem(asProblem(error))
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
   const copy = async (secret: string) => {
     try {
       await navigator.clipboard.writeText(secret)
@@ -358,34 +294,21 @@ function CreateTokenDialog({ workspaceId, onClose }: { workspaceId: string; onCl
 }
 
 function RevokeDialog({ workspaceId, token, onClose }: { workspaceId: string; token: Token; onClose: (revoked: boolean) => void }) {
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const revoke = async () => {
-    setBusy(true)
-    try {
-      await must(
-        api.DELETE('/console/api/workspaces/{workspaceId}/tokens/{tokenId}', { params: { path: { workspaceId, tokenId: token.id } } }),
-      )
-      onClose(true)
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
-  }
   return (
-    <Dialog title="Revoke this token?" onClose={() => onClose(false)}>
+    <ConfirmDialog
+      title="Revoke this token?"
+      confirm="Revoke token"
+      onClose={() => onClose(false)}
+      onConfirm={async () => {
+        await must(
+          api.DELETE('/console/api/workspaces/{workspaceId}/tokens/{tokenId}', { params: { path: { workspaceId, tokenId: token.id } } }),
+        )
+        onClose(true)
+      }}
+    >
       <p>
         “{token.description}” ({accessName(token.access)}) stops working at once: scripts using it get 401. This cannot be undone.
       </p>
-      {problem && <FormError problem={problem} />}
-      <div className="dialog-buttons">
-        <button type="button" className="btn" onClick={() => onClose(false)} data-autofocus>
-          Cancel
-        </button>
-        <button type="button" className="btn btn-danger" onClick={revoke} disabled={busy}>
-          Revoke token
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   )
 }

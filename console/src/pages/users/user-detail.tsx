@@ -1,9 +1,10 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useAction } from '../../components/action'
+import { ConfirmDialog } from '../../components/confirm-dialog'
 import { FormError, Loading, ProblemNotice } from '../../components/page'
-import { type Grant, PermissionsEditor } from '../../components/permissions-editor'
+import { type Grant, PermissionsEditor, toGrant } from '../../components/permissions-editor'
 import { Link, paths } from '../../router'
-import { ConfirmDialog, toGrant } from '../groups/confirm-dialog'
 
 type Detail = Answer<'/console/api/workspaces/{workspaceId}/users/{userId}', 'get'>['user']
 
@@ -136,13 +137,10 @@ export function UserDetail({
 
 function EditRoles({ workspaceId, user, onDone }: { workspaceId: string; user: Detail; onDone: (saved?: Detail) => void }) {
   const [grants, setGrants] = useState<Grant[]>(() => user.permissions.map(toGrant))
-  const [busy, setBusy] = useState(false)
-  const [problem, setProblem] = useState<ApiProblem>()
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, runAndLeave } = useAction()
+  const submit = (event: FormEvent) => {
     event.preventDefault()
-    setBusy(true)
-    setProblem(undefined)
-    try {
+    return runAndLeave(async () => {
       const saved = await must(
         api.PUT('/console/api/workspaces/{workspaceId}/users/{userId}/permissions', {
           params: { path: { workspaceId, userId: user.id } },
@@ -150,10 +148,7 @@ function EditRoles({ workspaceId, user, onDone }: { workspaceId: string; user: D
         }),
       )
       onDone(saved.user)
-    } catch (error) {
-      setProblem(asProblem(error))
-      setBusy(false)
-    }
+    })
   }
   return (
     <form className="form" onSubmit={submit}>

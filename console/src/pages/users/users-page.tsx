@@ -1,9 +1,12 @@
 import { useEffect, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
-import { Avatar, PageHeader, ProblemNotice } from '../../components/page'
+import { GroupChips, RoleChips } from '../../components/chips'
+import { Avatar, Loading, PageHeader, ProblemNotice } from '../../components/page'
+import { Pager, rangeOf, usePaging } from '../../components/pager'
 import { useRoles } from '../../components/permissions-editor'
+import { SearchBox } from '../../components/search-box'
 import { TableWrap } from '../../components/table-wrap'
-import { permissionKey, scopeOf, scopeSuffix } from '../../format'
+import { plural } from '../../format'
 import { useWorkspace } from '../../workspace'
 import { UserDetail } from './user-detail'
 
@@ -18,15 +21,9 @@ const PAGE_SIZE = 20
 export function UsersPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
   const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
-  const [typed, setTyped] = useState('')
-  /** What the list shows: the search, the role filter, this page's cursor and the cursors of the pages before it. */
-  const [query, setQuery] = useState<{ search: string; roleId: string; cursor?: string; trail: (string | undefined)[] }>({
-    search: '',
-    roleId: '',
-    trail: [],
-  })
-  const { search, roleId, cursor, trail } = query
-  const pagesBefore = trail.length
+  const paging = usePaging({ search: '', roleId: '' })
+  const { filters, cursor, pagesBefore } = paging
+  const { search, roleId } = filters
   const [state, setState] = useState<
     { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
   >({ status: 'loading' })
@@ -34,17 +31,7 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
   /** The user whose detail panel is open, and a count of changes made there (the list is asked again). */
   const [selected, setSelected] = useState<string>()
   const [changes, setChanges] = useState(0)
-  const searchId = useId()
   const roleSelectId = useId()
-
-  // Typing settles for a moment before the list is asked again; a new search starts from the first page.
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      const search = typed.trim()
-      setQuery((q) => (q.search === search ? q : { search, roleId: q.roleId, trail: [] }))
-    }, 250)
-    return () => clearTimeout(timer)
-  }, [typed])
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `changes` asks again after an edit in the detail panel
   useEffect(() => {
@@ -98,35 +85,25 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
           </a>
         }
       />
-      <div className="toolbar">
-        <search className="toolbar-filters" aria-label="Users">
-          <div className="toolbar-field toolbar-search">
-            <label htmlFor={searchId}>Search users</label>
-            <input
-              id={searchId}
-              type="search"
-              placeholder="Name or email"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              autoComplete="off"
-            />
-          </div>
-          <div className="toolbar-field">
-            <label htmlFor={roleSelectId}>Role</label>
-            <select id={roleSelectId} value={roleId} onChange={(e) => setQuery({ search, roleId: e.target.value, trail: [] })}>
-              <option value="">All roles</option>
-              {roleOptions.map(([id, name]) => (
-                <option key={id} value={id}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </div>
-        </search>
-        <p className="toolbar-count" role="status">
-          {total === undefined ? '' : `${total} ${total === 1 ? 'user' : 'users'}${filtered ? ' found' : ''}`}
-        </p>
-      </div>
+      <SearchBox
+        name="Users"
+        label="Search users"
+        placeholder="Name or email"
+        onSearch={(search) => paging.filter((f) => (f.search === search ? f : { ...f, search }))}
+        status={total === undefined ? '' : `${plural(total, 'user')}${filtered ? ' found' : ''}`}
+      >
+        <div className="toolbar-field">
+          <label htmlFor={roleSelectId}>Role</label>
+          <select id={roleSelectId} value={roleId} onChange={(e) => paging.filter((f) => ({ ...f, roleId: e.target.value }))}>
+            <option value="">All roles</option>
+            {roleOptions.map(([id, name]) => (
+              <option key={id} value={id}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+      </SearchBox>
 
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
       {selected && (
@@ -166,40 +143,15 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
           </table>
         </TableWrap>
       )}
-      {!page && state.status === 'loading' && (
-        <p className="loading" role="status">
-          <span className="spinner" aria-hidden="true" />
-          Loading users…
-        </p>
-      )}
+      {!page && state.status === 'loading' && <Loading label="Loading users…" />}
       {page && (total ?? 0) > 0 && (
-        <nav className="pager" aria-label="Pages of users">
-          <p className="pager-range">{page.users.length === 0 ? '' : `${first}–${first + page.users.length - 1} of ${total}`}</p>
-          <div className="pager-buttons">
-            <button
-              type="button"
-              className="btn"
-              disabled={trail.length === 0 || state.status === 'loading'}
-              onClick={() => {
-                const previous = trail[trail.length - 1]
-                setQuery({ search, roleId, trail: trail.slice(0, -1), ...(previous === undefined ? {} : { cursor: previous }) })
-              }}
-            >
-              Previous
-            </button>
-            <button
-              type="button"
-              className="btn"
-              disabled={!page.pagination.next || state.status === 'loading'}
-              onClick={() => {
-                const next = page.pagination.next
-                if (next) setQuery({ search, roleId, cursor: next, trail: [...trail, cursor] })
-              }}
-            >
-              Next
-            </button>
-          </div>
-        </nav>
+        <Pager
+          label="Pages of users"
+          range={rangeOf(first, page.users.length, total)}
+          busy={state.status === 'loading'}
+          onPrevious={paging.previous}
+          onNext={paging.nextTo(page.pagination.next)}
+        />
       )}
     </>
   )
@@ -218,31 +170,10 @@ function UserRow({ user, onOpen }: { user: User; onOpen: () => void }) {
       </td>
       <td className="nowrap">{user.email}</td>
       <td>
-        {user.permissions.length === 0 ? (
-          <span className="muted">None</span>
-        ) : (
-          <ul className="chip-list">
-            {user.permissions.map((p) => (
-              <li key={permissionKey(p)} className="chip chip-role" title={scopeOf(p.resources)}>
-                {p.roleName}
-                {scopeSuffix(p.resources) && <span className="chip-scope"> · {scopeSuffix(p.resources)}</span>}
-              </li>
-            ))}
-          </ul>
-        )}
+        <RoleChips permissions={user.permissions} />
       </td>
       <td>
-        {user.groups.length === 0 ? (
-          <span className="muted">None</span>
-        ) : (
-          <ul className="chip-list">
-            {user.groups.map((g) => (
-              <li key={g.id} className="chip">
-                {g.name}
-              </li>
-            ))}
-          </ul>
-        )}
+        <GroupChips groups={user.groups} />
       </td>
     </tr>
   )
