@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { LogStream } from './app.js'
+import { type Clock, clockFrom } from './clock.js'
 import { DEFAULT_DIRECTORY_CONFIG, type DirectoryConfig } from './directory/context.js'
 import { parseHostRule } from './outbound/policy.js'
 import type { StoreConfig } from './store/open.js'
@@ -46,6 +47,11 @@ export interface ServeConfig {
    * sign-in limits.
    */
   trustProxy: number | string[] | false
+  /**
+   * What expiries, sessions, rate-limit windows, audit times, the outbox and the sync scheduler read: real time,
+   * or (`--clock manual[=ISO]`, tests only) a clock that stands still until `/admin/clock` sets or advances it.
+   */
+  clock: Clock
 }
 
 export interface MailConfig {
@@ -83,6 +89,7 @@ export interface ServeFlags {
   mailFrom?: string
   publicUrl?: string
   trustProxy?: string
+  clock?: string
 }
 
 export class ConfigError extends Error {}
@@ -179,6 +186,20 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     ...remoteConfig(flags, env),
     mail: mailConfig(flags, env),
     trustProxy: trustProxy(flags.trustProxy ?? env.GATEHOUSE_TRUST_PROXY),
+    clock: clockConfig(flags.clock ?? env.GATEHOUSE_CLOCK),
+  }
+}
+
+/** `--clock system` (the default) or `--clock manual` / `manual=2030-01-01T00:00:00Z` (tests: moved through /admin/clock). */
+export function clockConfig(raw: string | undefined): Clock {
+  const value = raw?.trim() ?? ''
+  if (value === '' || value === 'system') return clockFrom('system')
+  if (value !== 'manual' && !value.startsWith('manual='))
+    throw new ConfigError(`--clock must be system, manual or manual=<ISO time>, got ${value}`)
+  try {
+    return clockFrom(value as 'manual')
+  } catch {
+    throw new ConfigError(`--clock ${value}: the start is not an ISO 8601 time (e.g. manual=2030-01-01T00:00:00Z)`)
   }
 }
 

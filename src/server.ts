@@ -13,6 +13,7 @@ import { Outbound } from './outbound/fetch.js'
 import { RemoteHostPolicy } from './outbound/policy.js'
 import { openStore } from './store/open.js'
 import type { Store } from './store/store.js'
+import { clockLimiters } from './wire/clock-limiter.js'
 import { sharedLimiters } from './wire/limiter-stores.js'
 import { RateLimits } from './wire/rate-limit.js'
 
@@ -42,7 +43,7 @@ export async function startServer(
   internals: ServerInternals = {},
 ): Promise<RunningServer> {
   // PostgreSQL replicas never migrate on their own: `gatehouse migrate` does, once, before they start.
-  const store = await openStore(storeConfig(config), config.databaseUrl ? 'require-current' : 'auto')
+  const store = await openStore(storeConfig(config), config.databaseUrl ? 'require-current' : 'auto', config.clock)
   let directory: DirectoryContext
   try {
     directory = await openDirectory(store, config)
@@ -51,16 +52,19 @@ export async function startServer(
     await store.close()
     throw error
   }
-  const limiters = sharedLimiters(config.rateLimitStore, {
-    ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
-    ...(store.pgPool ? { pgPool: store.pgPool } : {}),
-  })
+  // Windows a test can move through: per process, on the server's clock. Production keeps rate-limiter-flexible.
+  const limiters = config.clock.controllable
+    ? { factory: clockLimiters(config.clock), close: async () => {} }
+    : sharedLimiters(config.rateLimitStore, {
+        ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+        ...(store.pgPool ? { pgPool: store.pgPool } : {}),
+      })
   const accounts = createAccountsContext({ store, cipher: directory.cipher, publicUrl: config.mail.publicUrl, limiters: limiters.factory })
   const app = await buildApp({
     store,
     directory,
     accounts,
-    rateLimits: new RateLimits(config.rateLimits, limiters.factory),
+    rateLimits: new RateLimits(config.rateLimits, limiters.factory, config.clock),
     adminKey: config.adminKey,
     logLevel: config.logLevel,
     logStream: config.logStream,
@@ -81,7 +85,7 @@ export async function startServer(
   if (config.syncScheduler) schedulerFor(directory).start(app.log)
   mailer.start()
   print(
-    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}, ${mailRoute(config.mail.smtpUrl)}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
+    `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.clock.controllable ? `, manual clock at ${config.clock.now().toISOString()}` : ''}, ${mailRoute(config.mail.smtpUrl)}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
   )
   let stopping: Promise<void> | undefined
   const stop = () => {
@@ -129,7 +133,7 @@ export async function openDirectory(
 async function seedDemo(store: Store, accounts: AccountsContext, url: string, print: (line: string) => void): Promise<void> {
   const { site } = accounts
   // The demo's pending invites are mailed too (the mailer starts right after this).
-  const created = await store.write((q) => seedDemoWorkspace(q, new Date(), accounts.invitations))
+  const created = await store.write((q) => seedDemoWorkspace(q, q.clock.now(), accounts.invitations))
   if (!created) return
   print(
     [

@@ -14,7 +14,7 @@ export const instanceAdminRoutes: FastifyPluginAsyncTypebox<{ accounts: Accounts
   const { store } = accounts
 
   app.post('/instance-admins', { schema: { body: AddInstanceAdminBody, response: { 201: InstanceAdminAdded } } }, async (req, reply) => {
-    const added = await store.write((q) => addInstanceAdmin(q, accounts, req.body.email, OPERATOR_CLIENT, new Date()))
+    const added = await store.write((q) => addInstanceAdmin(q, accounts, req.body.email, OPERATOR_CLIENT, q.clock.now()))
     const { account, messageId } = added
     if (messageId !== undefined) accounts.mailQueued()
     return reply
@@ -37,7 +37,7 @@ export const instanceAdminRoutes: FastifyPluginAsyncTypebox<{ accounts: Accounts
       },
     },
     async (req) => {
-      const reset = await store.write((q) => resetMfa(q, accounts, req.params.email, 'operator', OPERATOR_CLIENT, new Date()))
+      const reset = await store.write((q) => resetMfa(q, accounts, req.params.email, 'operator', OPERATOR_CLIENT, q.clock.now()))
       if (!reset) throw new NotFoundError(`Account ${req.params.email}`, 'email')
       accounts.mailQueued()
       return { data: reset }
@@ -45,7 +45,7 @@ export const instanceAdminRoutes: FastifyPluginAsyncTypebox<{ accounts: Accounts
   )
 
   app.delete('/instance-admins/:email', { schema: { params: InstanceAdminParams, response: { 200: StatusOutput } } }, async (req) => {
-    const removed = await store.write((q) => removeInstanceAdmin(q, req.params.email, OPERATOR_CLIENT, new Date().toISOString()))
+    const removed = await store.write((q) => removeInstanceAdmin(q, req.params.email, OPERATOR_CLIENT, q.clock.now().toISOString()))
     if (!removed) throw new NotFoundError(`Instance admin ${req.params.email}`, 'email')
     return { data: { status: 'SUCCESS' as const } }
   })

@@ -48,7 +48,7 @@ export function invitationSender(mailer: InvitationMailer): InvitationSender {
       const workspace = await q.workspaces.find(workspaceId)
       if (!workspace) throw new NotFoundError(`Workspace ${workspaceId}`)
       const inviter = await inviterOf(q, workspaceId, actor)
-      const now = new Date()
+      const now = q.clock.now()
       for (const invite of invites) await mailInvitation(q, mailer, workspace, invite, inviter, now)
     },
   }
@@ -117,14 +117,14 @@ export async function resendInvitations(
     throw new NotFoundError(`Invite for ${keys.find((k) => !found.has(k))}`, 'emails')
   }
   const inviter = await inviterOf(q, workspace.id, actor)
-  const now = new Date()
+  const now = q.clock.now()
   for (const invite of invites) await mailInvitation(q, mailer, workspace, invite, inviter, now)
   await recordAudit(
     q,
     workspace.id,
     actor,
     invites.map((i) => ({ type: 'Invite Resent', resourceId: i.id, resourceType: 'invite' as const, resourceName: i.email })),
-    nowIso(),
+    nowIso(q),
   )
   return invites.length
 }
@@ -143,7 +143,7 @@ interface FoundInvitation {
 /** The link with this secret; unknown secrets spend from the address's link budget (404, then 429). */
 async function findInvitation(ctx: AccountsContext, secret: string, client: Client): Promise<FoundInvitation> {
   const spent = await ctx.throttle.link(client.ip ?? 'unknown')
-  const found = await ctx.store.read((q) => readInvitation(q, hashSecret(secret), new Date()))
+  const found = await ctx.store.read((q) => readInvitation(q, hashSecret(secret), q.clock.now()))
   if (!found) throw new NotFoundError('Invitation')
   await spent.refund()
   return found
@@ -229,7 +229,7 @@ async function acceptSignedIn(ctx: AccountsContext, found: FoundInvitation, who:
   if (!ctx.csrf.matches(who.sessionId, input.csrfToken))
     throw new NotAllowedError(`Forbidden: a change needs the ${CSRF_HEADER} header that GET /console/api/session gives`)
   return ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     await join(q, found, { id: who.accountId, email: who.email }, who.name, client, now)
     const session = await sessionView(q, ctx.csrf, who, { id: who.sessionId, createdAt: who.sessionCreatedAt, expiresAt: who.expiresAt })
     return { workspace: presentWorkspace(found.workspace), session, newSecret: undefined }
@@ -243,7 +243,7 @@ async function acceptAsNewPerson(ctx: AccountsContext, found: FoundInvitation, i
   await checkPasswordPolicy(input.password, found.email, 'password')
   const hash = await hashPassword(input.password)
   return ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     const at = now.toISOString()
     const account = await accountForEmail(q, found.email, 'always', at)
     if (!account) throw new NotFoundError('Account')
@@ -286,7 +286,7 @@ export async function renewInvitation(ctx: AccountsContext, secret: string, clie
   if (!invite || found.status !== 'expired' || !mayMail) return
   await ctx.store.write(async (q) => {
     const [still] = await q.invites.findByIds(found.workspace.id, [invite.id])
-    if (still) await mailInvitation(q, ctx, found.workspace, still, undefined, new Date())
+    if (still) await mailInvitation(q, ctx, found.workspace, still, undefined, q.clock.now())
   })
   ctx.mailQueued()
 }

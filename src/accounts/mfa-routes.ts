@@ -159,7 +159,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { a
             await q.mfa.setRequireMfa(workspaceId, requireMfa)
             const type = requireMfa ? 'Workspace Require MFA Enabled' : 'Workspace Require MFA Disabled'
             const entry = { type, resourceId: workspaceId, resourceType: 'workspace' as const, resourceName: access.workspace.name }
-            await recordAudit(q, workspaceId, personActor(access, who), [entry], new Date().toISOString())
+            await recordAudit(q, workspaceId, personActor(access, who), [entry], q.clock.now().toISOString())
           }
           return { data: { authentication: { requireMfa }, you } }
         },

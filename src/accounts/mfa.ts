@@ -145,7 +145,7 @@ async function withSecondFactor<T>(
   checkOneFactor(factor)
   if (factor.totpCode === undefined && factor.recoveryCode === undefined) throw new ValidationError('Enter a code', 'totpCode')
   const spent = await ctx.throttle.passwordCheck(who.emailKey)
-  const now = new Date()
+  const now = ctx.store.clock.now()
   const at = now.toISOString()
   const outcome = await ctx.store.write(async (q) => {
     const state = await q.mfa.totp(who.accountId)
@@ -172,7 +172,7 @@ export async function startTotp(ctx: AccountsContext, who: SignedIn) {
     const state = await q.mfa.totp(who.accountId)
     if (state?.totp_enabled_at)
       throw new ConflictError('Multi-factor authentication is on already: turn it off first to set up a new authenticator')
-    const at = new Date().toISOString()
+    const at = q.clock.now().toISOString()
     await q.mfa.setTotp(who.accountId, { totp_secret_sealed: ctx.cipher.seal(secret), totp_enabled_at: null, totp_last_step: null }, at)
   })
   return { secret, uri, qr: qrRows(uri) }
@@ -185,7 +185,7 @@ export async function startTotp(ctx: AccountsContext, who: SignedIn) {
  */
 export async function confirmTotp(ctx: AccountsContext, who: SignedIn, code: string, client: Client) {
   const spent = await ctx.throttle.passwordCheck(who.emailKey)
-  const now = new Date()
+  const now = ctx.store.clock.now()
   const at = now.toISOString()
   const confirmed = await ctx.store.write(async (q) => {
     const state = await q.mfa.totp(who.accountId)
@@ -217,7 +217,7 @@ export async function disableMfa(ctx: AccountsContext, who: SignedIn, currentPas
   await ctx.store.write(async (q) => {
     const state = await q.mfa.totp(who.accountId)
     if (!state?.totp_secret_sealed) throw new ConflictError('Multi-factor authentication is not on for your account')
-    const at = new Date().toISOString()
+    const at = q.clock.now().toISOString()
     await clearMfa(q, who.accountId, at)
     await recordEvent(q, who.accountId, 'mfa_disabled', client, at, { sessionId: who.sessionId })
   })

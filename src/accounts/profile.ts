@@ -9,7 +9,7 @@ import type { SignedIn } from './sessions.js'
  */
 export async function renameAccount(ctx: AccountsContext, who: SignedIn, name: string, client: Client): Promise<void> {
   await ctx.store.write(async (q) => {
-    const at = new Date().toISOString()
+    const at = q.clock.now().toISOString()
     await q.accounts.update(who.accountId, { name }, at)
     for (const membership of await q.accounts.memberships(who.emailKey)) {
       if (membership.user_name === name) continue

@@ -19,7 +19,7 @@ export async function requestPasswordReset(ctx: AccountsContext, email: string, 
   const mayMail = await ctx.throttle.resetRequest(emailKey(email), client.ip ?? 'unknown')
   // A write transaction whether or not the email is known, so both take about as long.
   await ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     const at = now.toISOString()
     const account = mayMail ? await accountForEmail(q, email, 'members', at) : await q.accounts.findByEmailKey(emailKey(email))
     if (!account || !mayMail) return
@@ -37,7 +37,7 @@ export async function inspectLink(ctx: AccountsContext, secret: string, client: 
     purpose: link.purpose,
     email: link.email,
     name: link.name,
-    status: linkStatus(link, new Date()),
+    status: linkStatus(link, ctx.store.clock.now()),
     expiresAt: link.expires_at,
     mfaRequired: await hasMfa(ctx, link.account_id),
   }
@@ -63,7 +63,7 @@ export async function redeemLink(
   await checkPasswordPolicy(input.password, link.email, 'password')
   const hash = await hashPassword(input.password)
   const started = await ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     const at = now.toISOString()
     // Checked first: a wrong code rolls the whole change back, the link stays usable.
     if (mfa && (await spendSecondFactor(q, ctx, { id: link.account_id, email: link.email }, input, now)) === undefined)
@@ -95,7 +95,7 @@ export async function signInWithLink(
   if (await hasMfa(ctx, link.account_id))
     throw new ConflictError('This account uses MFA: sign in with your password and a code instead of this link')
   return ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     await useOnce(q, link, now)
     await recordEvent(q, link.account_id, 'link_used', client, now.toISOString(), { purpose: link.purpose })
     return signInAfterLink(q, ctx, link, input.previousSecret, client, now)
@@ -109,7 +109,7 @@ async function usableLink(ctx: AccountsContext, secret: string, client: Client, 
   const link = await findLink(ctx, secret, client)
   if (use === 'password' && link.purpose === 'sign_in') throw new ConflictError('This link signs in; it cannot set a password')
   if (use === 'session' && link.purpose !== 'sign_in') throw new ConflictError('This link sets a password; choose one with it to sign in')
-  const status = linkStatus(link, new Date())
+  const status = linkStatus(link, ctx.store.clock.now())
   if (status !== 'valid') throw new ConflictError(linkProblem(status), { data: { status } })
   return link
 }

@@ -154,7 +154,7 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
   app.delete('/session', { schema: { ...session, response: { 200: StatusOutput } } }, async (req, reply) => {
     const who = req.signedIn
     await store.write(async (q) => {
-      const at = new Date().toISOString()
+      const at = q.clock.now().toISOString()
       await q.accounts.revokeSession(who.accountId, who.sessionId, at)
       await recordEvent(q, who.accountId, 'sign_out', clientOf(req), at, { sessionId: who.sessionId })
     })
@@ -164,7 +164,7 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
 
   app.get('/account/sessions', { schema: { ...session, response: { 200: SessionsOutput } } }, async (req) => {
     const who = req.signedIn
-    const now = new Date()
+    const now = store.clock.now()
     const rows = await store.read((q) => q.accounts.liveSessions(who.accountId, now.toISOString(), idleSince(now), MAX_LISTED_SESSIONS))
     return { data: { sessions: rows.map((row) => toSessionEntry(row, who.sessionId)) } }
   })
@@ -176,7 +176,7 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
       const who = req.signedIn
       const { sessionId } = req.params
       await store.write(async (q) => {
-        const at = new Date().toISOString()
+        const at = q.clock.now().toISOString()
         if (!(await q.accounts.revokeSession(who.accountId, sessionId, at))) throw new NotFoundError(`Session ${sessionId}`, 'sessionId')
         await recordEvent(q, who.accountId, 'session_revoked', clientOf(req), at, { sessionId })
       })
@@ -192,7 +192,7 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
       const who = req.signedIn
       const keepCurrent = req.query.keepCurrent === true
       const endedSessions = await store.write(async (q) => {
-        const at = new Date().toISOString()
+        const at = q.clock.now().toISOString()
         const ended = await q.accounts.revokeSessions(who.accountId, at, keepCurrent ? who.sessionId : undefined)
         await recordEvent(q, who.accountId, 'sign_out', clientOf(req), at, {
           everywhere: true,

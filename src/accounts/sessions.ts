@@ -69,7 +69,7 @@ export function pruneSessions(q: Queries, accountId: string, now: Date): Promise
 }
 
 /** The live session a cookie's secret belongs to, or undefined; notes that it was seen (at most once a minute). */
-export async function resumeSession(store: Store, secret: string, now = new Date()): Promise<SignedIn | undefined> {
+export async function resumeSession(store: Store, secret: string, now = store.clock.now()): Promise<SignedIn | undefined> {
   const row = await store.read((q) => q.accounts.findSessionByHash(hashSecret(secret)))
   const at = now.toISOString()
   if (!row || row.revoked_at !== null || row.expires_at <= at || row.last_seen_at <= idleSince(now)) return undefined

@@ -40,7 +40,7 @@ export async function signIn(
   const matches = await verifyPassword(stored ?? (await dummyHash()), input.password)
   if (!account || stored === null || !matches) {
     if (account) {
-      const at = new Date().toISOString()
+      const at = ctx.store.clock.now().toISOString()
       const reason = stored === null ? 'no_password' : 'wrong_password'
       await ctx.store.write((q) => recordEvent(q, account.id, 'sign_in_failed', client, at, { reason }))
     }
@@ -52,7 +52,7 @@ export async function signIn(
     throw new MfaRequiredError()
   }
   const started = await ctx.store.write(async (q) => {
-    const now = new Date()
+    const now = q.clock.now()
     const factor = hasMfa ? await spendSecondFactor(q, ctx, account, input, now) : undefined
     if (hasMfa && factor === undefined) return undefined
     // The browser's earlier session, if any, ends: it is replaced, not left behind in the list.
@@ -60,7 +60,7 @@ export async function signIn(
     return openSession(q, ctx, account, client, now, { via: 'password', ...(factor ? { mfa: factor } : {}) }, factor !== undefined)
   })
   if (started === undefined) {
-    const at = new Date().toISOString()
+    const at = ctx.store.clock.now().toISOString()
     const reason = input.recoveryCode !== undefined ? 'wrong_recovery_code' : 'wrong_totp_code'
     await ctx.store.write((q) => recordEvent(q, account.id, 'sign_in_failed', client, at, { reason }))
     throw wrongCode(input)
@@ -117,7 +117,7 @@ export async function changePassword(
   await checkPasswordPolicy(input.newPassword, account.email, 'newPassword')
   const hash = await hashPassword(input.newPassword)
   return ctx.store.write(async (q) => {
-    const at = new Date().toISOString()
+    const at = q.clock.now().toISOString()
     await q.accounts.update(account.id, { password_hash: hash, password_changed_at: at }, at)
     await q.accounts.retireLinks(account.id, at)
     const endedSessions = await q.accounts.revokeSessions(account.id, at, who.sessionId)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterRes } from 'rate-limiter-flexible'
 import { TooManyAttemptsError } from '../errors.js'
-import type { LimiterFactory } from '../wire/rate-limit.js'
+import type { LimiterFactory, PointsLimiter } from '../wire/rate-limit.js'
 
 /** A budget of attempts per key and window. */
 export interface AttemptLimit {
@@ -53,7 +53,7 @@ export interface Spent {
  * Emails are keyed by a hash: the shared store never holds an address in clear.
  */
 export class Throttle {
-  private readonly limiters: Record<Budget, RateLimiterAbstract>
+  private readonly limiters: Record<Budget, PointsLimiter>
 
   constructor(factory: LimiterFactory, limits: ThrottleLimits = DEFAULT_THROTTLE_LIMITS) {
     const make = (name: Budget) =>

@@ -17,6 +17,7 @@ import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
 import type { CursorCodec } from '../wire/cursor.js'
 import { PageQuery, PaginationInput, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
+import { clockRoutes } from './clock-routes.js'
 import { faultRoutes } from './fault-routes.js'
 import type { FaultRegistry } from './faults.js'
 import { resetRoutes } from './reset-routes.js'
@@ -93,6 +94,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
   await app.register(faultRoutes, { store, faults })
   await app.register(instanceAdminRoutes, { accounts })
   await app.register(resetRoutes, { store, faults, accounts })
+  await app.register(clockRoutes, { clock: store.clock })
 
   app.post('/workspaces', { schema: { body: CreateWorkspaceBody, response: { 201: CreateWorkspaceOutput } } }, async (req, reply) => {
     const created = await store.write((q) => createWorkspace(q, req.body))

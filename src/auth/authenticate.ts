@@ -43,7 +43,7 @@ export function requireWorkspaceToken(app: FastifyInstance, store: Store, limits
     const token = await store.read((q) => q.tokens.findActiveByHash(hashSecret(secret)))
     if (token === undefined) throw new UnauthorizedError()
     request.auth = { workspaceId: token.workspace_id, plan: token.plan, tokenId: token.id, role: token.role }
-    noteUse(store, request, token, new Date())
+    noteUse(store, request, token, store.clock.now())
     const config = request.routeOptions.config
     if (limits.config.enabled) reply.headers(rateLimitHeaders(await limits.consume(token.workspace_id, config.rl60)))
     if ((config.access ?? 'write') !== 'read' && token.role !== 'OWNER') throw new ForbiddenError()

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { resolveServeConfig, type ServeFlags } from '../config.js'
+import { ManualClock } from '../clock.js'
+import { clockConfig, resolveServeConfig, type ServeFlags } from '../config.js'
 import { type Fixture, parseFixture, readFixtureFile } from '../fixtures/schema.js'
 import { seedStore } from '../fixtures/seed.js'
 import { type RunningServer, startServer } from '../server.js'
@@ -34,6 +35,21 @@ export interface GatehouseOptions {
   port?: number
   /** Where links in mail point (default: the URL it listens on). Mail is never sent: it waits in the outbox. */
   publicUrl?: string
+  /**
+   * A clock the test moves (`gatehouse.clock.advance(ms)`): 'manual' stands still at the start time, a Date or
+   * an ISO time starts there. Expiries, sessions, rate-limit windows, audit times and the outbox follow it.
+   * Default: real time, and `clock.set`/`advance` throw.
+   */
+  clock?: 'manual' | Date | string
+}
+
+/** The emulator's clock: what the server decides by. */
+export interface EmulatorClock {
+  now(): Date
+  /** Jumps to this time (backwards too). */
+  set(to: Date | string): Date
+  /** Moves forward by this many milliseconds. */
+  advance(ms: number): Date
 }
 
 export interface CreateWorkspaceOptions {
@@ -74,6 +90,8 @@ export interface Gatehouse {
   reset(): Promise<void>
   /** One seeded workspace back to its seed. */
   resetWorkspace(workspace: string): Promise<void>
+  /** The server's clock; `set` and `advance` need `startGatehouse({ clock: 'manual' })`. */
+  clock: EmulatorClock
   /** Stops the server and closes its store (an in-memory store is gone). */
   stop(): Promise<void>
   /** @internal The running server (this repository's tests read its store); not part of the published types. */
@@ -99,6 +117,14 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ga
   }
   // No GATEHOUSE_* variable of the test process reaches an emulator: it is configured by its options only.
   const config = resolveServeConfig(flags, {})
+  if (options.clock !== undefined)
+    config.clock = clockConfig(
+      options.clock instanceof Date
+        ? `manual=${options.clock.toISOString()}`
+        : options.clock === 'manual'
+          ? 'manual'
+          : `manual=${options.clock}`,
+    )
   const persistentKey = options.db !== undefined && options.databaseUrl === undefined
   config.secretKey = options.secretKey ?? (persistentKey ? undefined : randomBytes(32).toString('hex'))
   if (config.databaseUrl) await migrateStore({ postgresUrl: config.databaseUrl })
@@ -160,6 +186,20 @@ function emulator(server: RunningServer, adminKey: string): Gatehouse {
     async resetWorkspace(workspace) {
       await admin('POST', `/workspaces/${encodeURIComponent(workspace)}/reset`)
     },
+    clock: emulatorClock(server),
     stop: () => server.stop(),
+  }
+}
+
+function emulatorClock(server: RunningServer): EmulatorClock {
+  const manual = (): ManualClock => {
+    const { clock } = server.store
+    if (clock instanceof ManualClock) return clock
+    throw new Error("This Gatehouse runs on the system clock: start it with startGatehouse({ clock: 'manual' }) to set or advance it")
+  }
+  return {
+    now: () => server.store.clock.now(),
+    set: (to) => manual().set(to),
+    advance: (ms) => manual().advance(ms),
   }
 }

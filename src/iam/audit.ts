@@ -33,6 +33,7 @@ export async function recordAudit(q: Queries, workspaceId: string, actor: Actor,
   )
 }
 
-export function now(): string {
-  return new Date().toISOString()
+/** The server's time now, as audit and created_at columns hold it. */
+export function now(q: Pick<Queries, 'clock'>): string {
+  return q.clock.now().toISOString()
 }

@@ -50,7 +50,7 @@ export class OutboxAnnouncer {
   }
 
   private async pass(): Promise<void> {
-    const now = Date.now()
+    const now = this.store.clock.ms()
     const since = new Date(now - LOOK_BACK_MS).toISOString()
     const recent = await this.store.read((q) => q.outbox.pendingSince(since, MAX_PER_PASS))
     for (const [id, createdAt] of this.seen) if (createdAt < since) this.seen.delete(id)

@@ -93,7 +93,7 @@ export class MailDelivery {
   private async pass(): Promise<void> {
     while (!this.poller.isStopped) {
       // A read first: an idle outbox costs no write lock (SQLite has one for every process on the file).
-      if ((await this.store.read((q) => this.claimable(q, Date.now()))).length === 0) return
+      if ((await this.store.read((q) => this.claimable(q, this.store.clock.ms()))).length === 0) return
       const message = await this.store.write((q) => this.claimNext(q))
       if (!message) return
       await this.deliver(message)
@@ -110,7 +110,7 @@ export class MailDelivery {
 
   /** The next message, claimed for this process: the first claimable one still as it was seen. */
   private async claimNext(q: Queries): Promise<OutboxRow | undefined> {
-    const now = Date.now()
+    const now = this.store.clock.ms()
     for (const seen of await this.claimable(q, now)) {
       if (!(await q.outbox.claim(seen, PROCESS_OWNER, new Date(now).toISOString()))) continue
       if (seen.status === 'sending')
@@ -122,7 +122,7 @@ export class MailDelivery {
 
   private async deliver(message: OutboxRow): Promise<void> {
     const stopBeating = keepBeating(this.options.staleMs, () =>
-      this.store.write((q) => q.outbox.heartbeat(message.id, PROCESS_OWNER, new Date().toISOString())),
+      this.store.write((q) => q.outbox.heartbeat(message.id, PROCESS_OWNER, q.clock.now().toISOString())),
     )
     let failure: string | undefined
     try {
@@ -132,7 +132,7 @@ export class MailDelivery {
     }
     const about = { mail: { id: message.id, to: message.to_address, kind: message.kind, attempts: message.attempts } }
     const line = `mail to ${message.to_address} about ${message.kind}`
-    const now = Date.now()
+    const now = this.store.clock.ms()
     if (failure === undefined) {
       const settled = await this.settle(message.id, { status: 'sent', sent_at: new Date(now).toISOString() })
       if (settled) this.log.info(about, `${line} sent`)

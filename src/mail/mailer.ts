@@ -37,7 +37,7 @@ export function createMailer(
   let purgeTimer: NodeJS.Timeout | undefined
   const purge = () =>
     store
-      .write((q) => q.outbox.purge(new Date(Date.now() - options.retentionMs).toISOString()))
+      .write((q) => q.outbox.purge(new Date(q.clock.ms() - options.retentionMs).toISOString()))
       .then(
         (n) =>
           n > 0 &&

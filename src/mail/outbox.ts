@@ -23,7 +23,7 @@ export interface MailMessage {
  * Puts a message in the outbox, in the caller's transaction: it is sent (by any running server) only if the
  * change that wrote it commits. The body is sealed, since it carries single-use links and codes.
  */
-export async function queueMail(q: Queries, cipher: CredentialCipher, message: MailMessage, now = new Date()): Promise<string> {
+export async function queueMail(q: Queries, cipher: CredentialCipher, message: MailMessage, now = q.clock.now()): Promise<string> {
   const id = newId()
   const at = now.toISOString()
   await q.outbox.insert({
@@ -99,7 +99,7 @@ export async function readMessage(q: Queries, cipher: CredentialCipher, id: stri
 }
 
 /** Sends a failed message again, with a fresh round of attempts, as soon as a server with SMTP gets to it. */
-export async function retryMessage(q: Queries, id: string, now = new Date()): Promise<OutboxMessage> {
+export async function retryMessage(q: Queries, id: string, now = q.clock.now()): Promise<OutboxMessage> {
   const retried = await q.outbox.retry(id, now.toISOString())
   const row = await q.outbox.find(id)
   if (!row) throw new NotFoundError(`Message ${id}`, 'messageId')

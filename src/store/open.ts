@@ -10,6 +10,7 @@ import {
   type TableMetadata,
 } from 'kysely'
 import type pg from 'pg'
+import { type Clock, systemClock } from '../clock.js'
 import { openPostgres } from './dialects/postgres.js'
 import { openSqlite } from './dialects/sqlite.js'
 import { migrationProvider } from './migrations/index.js'
@@ -28,7 +29,7 @@ export type MigrationPolicy = 'auto' | 'require-current'
 export class SchemaBehindError extends Error {}
 
 /** Opens the store, checks or brings its schema up to date, and loads the per-database secret. */
-export async function openStore(config: StoreConfig, policy: MigrationPolicy = 'auto'): Promise<Store> {
+export async function openStore(config: StoreConfig, policy: MigrationPolicy = 'auto', clock: Clock = systemClock): Promise<Store> {
   const handle = openHandle(config)
   try {
     if (policy === 'auto') await migrate(handle)
@@ -39,7 +40,7 @@ export async function openStore(config: StoreConfig, policy: MigrationPolicy = '
           `The database schema is behind this Gatehouse (pending: ${pending.join(', ')}). Run \`gatehouse migrate --database-url …\` first.`,
         )
     }
-    return createStore(handle, await loadSecret(handle))
+    return createStore(handle, await loadSecret(handle), { clock })
   } catch (error) {
     await handle.destroy()
     throw error

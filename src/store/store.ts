@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
+import { type Clock, systemClock } from '../clock.js'
 import { ApiError, UnavailableError } from '../errors.js'
 import { createQueries, type Queries } from './queries/index.js'
 import type { Database } from './tables.js'
@@ -18,6 +19,8 @@ export interface Store {
   ping(): Promise<void>
   /** A per-database secret (made by the first migration run), shared by every replica: signs cursors. */
   readonly secret: string
+  /** The server's clock (real time unless a test made it controllable); queries carry it as `q.clock`. */
+  readonly clock: Clock
   readonly dialect: 'sqlite' | 'postgres'
   /** The raw PostgreSQL pool, for the one library that needs it (shared rate-limit windows). */
   readonly pgPool: pg.Pool | undefined
@@ -47,8 +50,12 @@ export interface DialectHandle {
 /** How long `close()` lets operations under way finish before it closes the connections under them. */
 const CLOSE_GRACE_MS = 10_000
 
-export function createStore(handle: DialectHandle, secret: string, { closeGraceMs = CLOSE_GRACE_MS } = {}): Store {
-  const readQueries = createQueries(handle.db)
+export function createStore(
+  handle: DialectHandle,
+  secret: string,
+  { closeGraceMs = CLOSE_GRACE_MS, clock = systemClock }: { closeGraceMs?: number; clock?: Clock } = {},
+): Store {
+  const readQueries = createQueries(handle.db, clock)
   // A stopping server closes the store only once its HTTP server has drained and its scheduler has stopped,
   // but work can outlive both: the handler of a request whose client hung up, a timer. Such work must meet
   // a 503, not the driver's "already been destroyed" (an internal error, logged as one).
@@ -70,6 +77,7 @@ export function createStore(handle: DialectHandle, secret: string, { closeGraceM
   }
   return {
     secret,
+    clock,
     dialect: handle.name,
     pgPool: handle.pgPool,
     read: (work) => track(() => work(readQueries)),
@@ -79,7 +87,7 @@ export function createStore(handle: DialectHandle, secret: string, { closeGraceM
           (trx) => {
             // A write still queued, or about to be tried again after a conflict, when the store began to close.
             if (state !== 'open') throw stopping()
-            return work(createQueries(trx))
+            return work(createQueries(trx, clock))
           },
           scope === undefined ? undefined : `workspace:${scope.workspace}`,
         ),

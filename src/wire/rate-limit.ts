@@ -1,4 +1,5 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { type Clock, systemClock } from '../clock.js'
 import { RateLimitError, type RateLimitState } from '../errors.js'
 
 export interface RateLimitConfig {
@@ -17,8 +18,11 @@ export interface RateLimitOutcome extends RateLimitState {
   resetAt: Date
 }
 
+/** The part of a rate-limiter-flexible limiter Gatehouse uses (clock-limiter.ts implements it too). */
+export type PointsLimiter = Pick<RateLimiterAbstract, 'consume' | 'reward' | 'get' | 'delete'>
+
 /** Makes a points-per-window limiter: in memory, or shared through Redis or PostgreSQL (see limiter-stores.ts). */
-export type LimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract
+export type LimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => PointsLimiter
 
 export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options)
 
@@ -27,12 +31,13 @@ export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory
  * A request on an RL60 endpoint spends a point of both and reports the endpoint's budget.
  */
 export class RateLimits {
-  private readonly all: RateLimiterAbstract
-  private readonly writes: RateLimiterAbstract
+  private readonly all: PointsLimiter
+  private readonly writes: PointsLimiter
 
   constructor(
     readonly config: RateLimitConfig,
     factory: LimiterFactory = memoryLimiters,
+    private readonly clock: Clock = systemClock,
   ) {
     const duration = config.windowSeconds ?? 60
     this.all = factory({ keyPrefix: 'gh_all', points: config.perMinute, duration })
@@ -41,27 +46,27 @@ export class RateLimits {
 
   /** Spends a point; throws RateLimitError (429) when a budget is exhausted. */
   async consume(workspaceId: string, endpoint: string | undefined): Promise<RateLimitOutcome> {
-    const overall = await spend(this.all, workspaceId)
+    const overall = await spend(this.all, workspaceId, this.clock)
     if (endpoint === undefined) return overall
-    return spend(this.writes, `${workspaceId}:${endpoint}`)
+    return spend(this.writes, `${workspaceId}:${endpoint}`, this.clock)
   }
 }
 
-async function spend(limiter: RateLimiterAbstract, key: string): Promise<RateLimitOutcome> {
+async function spend(limiter: PointsLimiter, key: string, clock: Clock): Promise<RateLimitOutcome> {
   try {
-    return outcome(await limiter.consume(key, 1))
+    return outcome(await limiter.consume(key, 1), clock)
   } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw new RateLimitErrorWithReset(outcome(rejection))
+    if (rejection instanceof RateLimiterRes) throw new RateLimitErrorWithReset(outcome(rejection, clock))
     throw rejection
   }
 }
 
-function outcome(res: RateLimiterRes): RateLimitOutcome {
+function outcome(res: RateLimiterRes, clock: Clock): RateLimitOutcome {
   return {
     remainingPoints: Math.max(0, res.remainingPoints),
     msBeforeNext: res.msBeforeNext,
     consumedPoints: res.consumedPoints,
-    resetAt: new Date(Date.now() + res.msBeforeNext),
+    resetAt: new Date(clock.ms() + res.msBeforeNext),
   }
 }
 

@@ -47,7 +47,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, {
     async (req, reply) => {
       const { workspace } = await store.read((q) => ownerAccessTo(q, req.params.workspaceId, req.signedIn))
       const filter = auditFilterOf(workspace.id, req.query)
-      const day = new Date().toISOString().slice(0, 10)
+      const day = store.clock.now().toISOString().slice(0, 10)
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="audit-${workspace.slug}-${day}.csv"`)

@@ -51,7 +51,7 @@ async function logForRecipient(
   detail: Record<string, string>,
 ) {
   const recipient = await q.accounts.findByEmailKey(emailKey(to))
-  if (recipient) await recordEvent(q, recipient.id, type, client, new Date().toISOString(), { ...actedBy(who), ...detail })
+  if (recipient) await recordEvent(q, recipient.id, type, client, q.clock.now().toISOString(), { ...actedBy(who), ...detail })
 }
 
 function toAccountSummary(row: AccountListRow) {
@@ -68,7 +68,7 @@ function toAccountSummary(row: AccountListRow) {
 }
 
 async function accountDetail(q: Queries, account: AccountRow) {
-  const now = new Date()
+  const now = q.clock.now()
   const memberships = await q.accounts.memberships(account.email_key)
   const mfa = await mfaStatus(q, account.id)
   const events = await q.accounts.events(account.id, { direction: 'after', key: null, limit: RECENT_EVENTS })
@@ -185,7 +185,7 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app
         throw new ConflictError('You cannot reset your own MFA here: turn it off in My account', { field: 'accountId' })
       const reset = await store.write(async (q) => {
         const account = await findAccount(q, req.params.accountId)
-        return resetMfa(q, accounts, account.email, actedBy(who), clientOf(req), new Date())
+        return resetMfa(q, accounts, account.email, actedBy(who), clientOf(req), q.clock.now())
       })
       if (!reset) throw new NotFoundError(`Account ${req.params.accountId}`, 'accountId')
       accounts.mailQueued()
@@ -205,7 +205,7 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app
         throw new ConflictError('You cannot take away your own instance admin: another instance admin must', { field: 'instanceAdmin' })
       const messageId = await store.write(async (q) => {
         const account = await findAccount(q, req.params.accountId)
-        const now = new Date()
+        const now = q.clock.now()
         if (instanceAdmin) return (await addInstanceAdmin(q, accounts, account.email, clientOf(req), now, actedBy(who))).messageId
         await removeInstanceAdmin(q, account.email, clientOf(req), now.toISOString(), actedBy(who))
         return undefined

@@ -223,7 +223,7 @@ async function presentInvites(q: Queries, workspaceId: string, invites: readonly
   const memberships = await q.groups.groupsOfInvites(ids)
   const names = new Map((await q.groups.namesOf([...new Set(memberships.map((m) => m.group_id))])).map((g) => [g.id, g.name]))
   const links = await q.inviteLinks.newestOfInvites(workspaceId, ids)
-  const now = new Date().toISOString()
+  const now = q.clock.now().toISOString()
   return invites.map((invite) => {
     const link = links.get(invite.id)
     return {

@@ -44,7 +44,7 @@ export async function sendTokenCode(ctx: AccountsContext, workspaceId: string, w
   const sent = await ctx.store.write(
     async (q) => {
       const { workspace } = await ownerAccessTo(q, workspaceId, who)
-      const now = new Date()
+      const now = q.clock.now()
       const at = now.toISOString()
       await q.codes.prune(who.accountId, PURPOSE, at)
       const row = {
@@ -95,7 +95,7 @@ export async function createTokenWithCode(
     async (q) => {
       await ownerAccessTo(q, workspaceId, who)
       const found = await q.codes.find(input.codeId)
-      const at = new Date().toISOString()
+      const at = q.clock.now().toISOString()
       const mine = found && found.account_id === who.accountId && found.workspace_id === workspaceId && found.purpose === PURPOSE
       if (!mine) return { problem: 'This security code was not sent to you for this workspace; ask for a new one' }
       const problem = codeProblem(found, at)
@@ -122,7 +122,7 @@ export async function createTokenWithCode(
   return ctx.store.write(
     async (q) => {
       const access = await ownerAccessTo(q, workspaceId, who)
-      const at = new Date().toISOString()
+      const at = q.clock.now().toISOString()
       if (!(await q.codes.use(row.code.id, at)))
         throw new ValidationError('code: This security code was already used; ask for a new one', 'code')
       const { token, secret } = await createToken(q, workspaceId, description, input.access, personActor(access, who))

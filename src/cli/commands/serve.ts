@@ -68,6 +68,10 @@ export function serveCommand(): Command {
       '--trust-proxy <hops|addresses>',
       'proxies in front that may name the client (X-Forwarded-For): a number of hops, or addresses/CIDRs, comma-separated (env GATEHOUSE_TRUST_PROXY; default none)',
     )
+    .option(
+      '--clock <system|manual[=ISO]>',
+      'tests only: manual stands the clock still (now, or at ISO) until POST /admin/clock sets or advances it (env GATEHOUSE_CLOCK; default system)',
+    )
     .option('--drift-threshold <ratio>', "share of a connection's users a sync may delete before holding them for approval (default 0.2)")
     .action(async (flags: ServeFlags, command: Command) => {
       // Commander defaults every `--no-x` option to true, which would hide GATEHOUSE_DEMO=false and

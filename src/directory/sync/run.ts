@@ -85,7 +85,7 @@ export interface StartedRun {
   owner: string
 }
 
-const iso = (ms = Date.now()) => new Date(ms).toISOString()
+const iso = (ms: number) => new Date(ms).toISOString()
 
 /**
  * Records a `running` run for the connection, unless one is under way: a live run gets a 409; a run
@@ -110,7 +110,7 @@ export async function beginRun(
     const refused = refusalOf(ctx, connection.base_url)
     if (refused)
       throw new ConflictError(`Connection ${connection.name} cannot sync: ${refused}`, { data: { connection_id: connection.id } })
-    const now = Date.now()
+    const now = ctx.store.clock.ms()
     const running = await q.dirSync.runningRun(connectionId)
     if (running) {
       const abandoned = runAbandonment(running, ctx.config.staleRunMs, now)
@@ -180,7 +180,9 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
     })
     options.onProgress({ ...progress })
   }
-  const stopBeating = keepBeating(ctx.config.staleRunMs, () => ctx.store.write((q) => q.dirSync.heartbeat(run.id, owner, iso())))
+  const stopBeating = keepBeating(ctx.config.staleRunMs, () =>
+    ctx.store.write((q) => q.dirSync.heartbeat(run.id, owner, iso(ctx.store.clock.ms()))),
+  )
   try {
     report()
     const client = clientFor(ctx, connection, {
@@ -196,12 +198,14 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
     // run reads in full again.
     const watermark = await readAuditWatermark(client)
     const live = () => ctx.store.read((q) => q.dirSync.liveCounts(connection.id))
-    if (await isUnchanged(client, connection, watermark, live, { now: Date.now(), fullSyncEveryMs: ctx.config.fullSyncEveryMs })) {
+    if (
+      await isUnchanged(client, connection, watermark, live, { now: ctx.store.clock.ms(), fullSyncEveryMs: ctx.config.fullSyncEveryMs })
+    ) {
       const done = await finishUnchanged(ctx, started, {
         ...emptySyncStats(),
         ...stats,
         mode: 'unchanged',
-        durationMs: Date.now() - startedMs,
+        durationMs: ctx.store.clock.ms() - startedMs,
       })
       progress.phase = 'done'
       report()
@@ -241,7 +245,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
       }
       const touched = await q.dirSync.subjectsChangedAfter(conn.id, started.startSeq, run.id)
       const complete = snapshot.incomplete.length === 0
-      const now = iso()
+      const now = iso(ctx.store.clock.ms())
       const workspace = { id: snapshot.workspace.id, slug: snapshot.workspace.slug, name: snapshot.workspace.name }
       const plan = planSync({
         connection: conn,
@@ -264,7 +268,7 @@ export async function executeRun(ctx: DirectoryContext, started: StartedRun, opt
         updated: plan.updated,
         removed: plan.removed,
         held: plan.pendingDeletions.length,
-        durationMs: Date.now() - startedMs,
+        durationMs: ctx.store.clock.ms() - startedMs,
         mode: 'full',
       }
       const done: SyncRunRow = {
@@ -323,7 +327,7 @@ async function finishUnchanged(ctx: DirectoryContext, started: StartedRun, stats
     const current = await q.dirSync.findRun(run.id)
     const conn = await q.connections.find(run.connection_id)
     if (current?.state !== 'running' || current.owner !== owner || !conn) throw new RunLostError()
-    const now = iso()
+    const now = iso(ctx.store.clock.ms())
     const done: SyncRunRow = {
       ...current,
       state: 'succeeded',
@@ -355,11 +359,11 @@ async function recordFailure(
     const current = await q.dirSync.findRun(run.id)
     // Taken over as abandoned, or the connection was deleted: the record is someone else's now.
     if (current?.state !== 'running' || current.owner !== owner) return current ?? { ...run, state: 'failed' as const, error: message }
-    const now = iso()
+    const now = iso(ctx.store.clock.ms())
     const failed: SyncRunRow = {
       ...current,
       state: 'failed',
-      stats: JSON.stringify({ ...emptySyncStats(), ...stats, durationMs: Date.now() - startedMs }),
+      stats: JSON.stringify({ ...emptySyncStats(), ...stats, durationMs: ctx.store.clock.ms() - startedMs }),
       error: message,
       heartbeat_at: now,
       finished_at: now,
@@ -427,7 +431,7 @@ export async function approveRun(ctx: DirectoryContext, runId: string): Promise<
     const groups = new Map((await q.dirSync.groupsOf(connection.id)).map((g) => [g.id, g]))
     const memberships = (await q.dirSync.membershipsOf(connection.id)).filter((m) => ids.has(m.user_id))
     const byId = new Map<string, DirUserRow>(rows.map((u) => [u.id, u]))
-    const now = iso()
+    const now = iso(ctx.store.clock.ms())
     const event = (type: 'user.deleted' | 'membership.removed', subjectId: string, data: unknown) => ({
       id: newId(),
       type,
@@ -466,7 +470,7 @@ export async function approveRun(ctx: DirectoryContext, runId: string): Promise<
 export async function failRunsOf(ctx: DirectoryContext, owner: string, reason: string): Promise<number> {
   return ctx.store.write(async (q) => {
     const runs = await q.dirSync.runningRuns(owner)
-    const now = iso()
+    const now = iso(ctx.store.clock.ms())
     for (const r of runs) await q.dirSync.updateRun(r.id, { state: 'failed', error: reason, finished_at: now })
     return runs.length
   })

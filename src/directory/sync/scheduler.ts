@@ -67,7 +67,7 @@ export class SyncScheduler {
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve()
     this.ticking ??= (async () => {
-      const now = Date.now()
+      const now = this.ctx.store.clock.ms()
       const [due, running, all] = await this.ctx.store.read((q) =>
         Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns(), q.connections.all()]),
       )
@@ -123,7 +123,7 @@ export class SyncScheduler {
     if (leftover.length === 0) return
     await this.ctx.store
       .write(async (q) => {
-        const now = new Date().toISOString()
+        const now = q.clock.now().toISOString()
         for (const id of leftover) {
           const run = await q.dirSync.findRun(id)
           if (run?.state === 'running')

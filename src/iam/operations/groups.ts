@@ -14,7 +14,7 @@ export async function findGroup(q: Queries, workspaceId: string, groupId: string
 }
 
 export async function createGroup(q: Queries, workspaceId: string, name: string, actor: Actor): Promise<GroupRow> {
-  const at = now()
+  const at = now(q)
   const trimmed = name.trim()
   await ensureNameFree(q, workspaceId, trimmed)
   const group = { id: newId(), workspace_id: workspaceId, name: trimmed, name_key: trimmed.toLowerCase(), created_at: at }
@@ -38,7 +38,7 @@ export async function renameGroup(q: Queries, workspaceId: string, groupId: stri
   const trimmed = name.trim()
   if (trimmed.toLowerCase() !== group.name_key) await ensureNameFree(q, workspaceId, trimmed)
   await q.groups.rename(group.id, trimmed, trimmed.toLowerCase())
-  const at = now()
+  const at = now(q)
   await recordAudit(
     q,
     workspaceId,
@@ -58,7 +58,7 @@ export async function deleteGroup(q: Queries, workspaceId: string, groupId: stri
     workspaceId,
     actor,
     [{ type: 'User Group Deleted', resourceId: group.id, resourceType: 'user_group', resourceName: group.name }],
-    now(),
+    now(q),
   )
 }
 
@@ -96,7 +96,7 @@ export async function addEmailsToGroup(
   invitations: InvitationSender,
 ): Promise<GroupRow> {
   const group = await findGroup(q, workspaceId, groupId)
-  const at = now()
+  const at = now(q)
   const { users, invites, unknown } = await resolveEmails(q, workspaceId, emails)
   const newInvites: InviteRow[] = unknown.map((email) => ({
     id: newId(),
@@ -201,7 +201,7 @@ async function removeSubjects(
     group.id,
     removedInvites.map((i) => i.id),
   )
-  const at = now()
+  const at = now(q)
   await recordAudit(
     q,
     workspaceId,

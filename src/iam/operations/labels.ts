@@ -22,7 +22,7 @@ export async function createLabel(
     const custom = (await q.labels.list(workspaceId)).filter((l) => !isDefault(l.key, l.value))
     if (custom.length >= CUSTOM_LABEL_LIMIT) throw new PlanError(`more than ${CUSTOM_LABEL_LIMIT} custom labels`, plan)
   }
-  const at = now()
+  const at = now(q)
   await q.labels.insertMany([
     { workspace_id: workspaceId, key: label.key, value: label.value, description: label.description ?? null, created_at: at },
   ])
@@ -37,5 +37,5 @@ export async function deleteLabel(q: Queries, workspaceId: string, key: string, 
   if (await q.permissions.isLabelInUse(workspaceId, key, value))
     throw new ConflictError(`Label ${name} is in use by a permission and cannot be deleted`)
   await q.labels.delete(workspaceId, key, value)
-  await recordAudit(q, workspaceId, actor, [{ type: 'Label Deleted', resourceId: name, resourceType: 'label', resourceName: name }], now())
+  await recordAudit(q, workspaceId, actor, [{ type: 'Label Deleted', resourceId: name, resourceType: 'label', resourceName: name }], now(q))
 }

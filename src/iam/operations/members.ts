@@ -28,7 +28,7 @@ export async function addMembers(
   people: readonly { email: string; name: string }[],
   actor: Actor,
 ): Promise<UserRow[]> {
-  const at = now()
+  const at = now(q)
   const wanted = dedupeByEmail(people, 'users')
   const keys = [...wanted.keys()]
   const existing = new Map((await q.users.findByEmailKeys(workspaceId, keys)).map((u) => [u.email_key, u]))
@@ -69,7 +69,7 @@ export async function deleteUsers(q: Queries, workspaceId: string, userIds: read
     const found = new Set(users.map((u) => u.id))
     throw new NotFoundError(`User ${ids.find((id) => !found.has(id))}`, 'userIds')
   }
-  const at = now()
+  const at = now(q)
   const memberships = await q.groups.membershipsOfUsers(ids)
   await q.permissions.deleteOfSubjects('user', ids)
   await q.users.deleteMany(workspaceId, ids)
@@ -106,7 +106,7 @@ export async function createInvites(
   actor: Actor,
   invitations: InvitationSender,
 ): Promise<string[]> {
-  const at = now()
+  const at = now(q)
   const wanted = dedupeByEmail(inputs, 'invites')
   const keys = [...wanted.keys()]
   const members = await q.users.findByEmailKeys(workspaceId, keys)
@@ -146,7 +146,7 @@ export async function deleteInvites(q: Queries, workspaceId: string, emails: rea
     const found = new Set(invites.map((i) => i.email_key))
     throw new NotFoundError(`Invite for ${keys.find((k) => !found.has(k))}`, 'emails')
   }
-  const at = now()
+  const at = now(q)
   const ids = invites.map((i) => i.id)
   const inGroups = new Set((await q.groups.groupsOfInvites(ids)).map((m) => m.invite_id))
   await q.permissions.deleteOfSubjects('invite', ids)

@@ -26,7 +26,7 @@ export async function addPermissions(
   actor: Actor,
 ): Promise<PermissionRow[]> {
   const permissions = checkPermissions(inputs, await permissionContext(q, workspaceId, plan))
-  const at = now()
+  const at = now(q)
   await q.permissions.insertMany(workspaceId, subject.type, subject.id, permissions, at)
   await recordAudit(
     q,
@@ -65,7 +65,7 @@ export async function replacePermissions(
   actor: Actor,
 ): Promise<PermissionRow[]> {
   const permissions = checkPermissions(inputs, await permissionContext(q, workspaceId, plan))
-  const at = now()
+  const at = now(q)
   const removed = await q.permissions.deleteOfSubjects(subject.type, [subject.id])
   await q.permissions.insertMany(workspaceId, subject.type, subject.id, permissions, at)
   if (subject.type === 'user') await ensureOwnerRemains(q, workspaceId)

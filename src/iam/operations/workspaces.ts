@@ -33,7 +33,7 @@ export async function createWorkspace(q: Queries, input: CreateWorkspaceInput) {
     throw new ValidationError('slug must be lower-case letters, digits and inner hyphens, 1-100 characters', 'slug')
   if (await q.workspaces.slugTaken(input.slug))
     throw new ConflictError(`A workspace with slug ${input.slug} already exists`, { field: 'slug' })
-  const at = now()
+  const at = now(q)
   const workspace = { id: newId(), slug: input.slug, name: input.name, plan: input.plan ?? 'business', created_at: at }
   await q.workspaces.insert(workspace)
   await q.labels.insertMany(DEFAULT_LABELS.map((l) => ({ workspace_id: workspace.id, ...l, created_at: at })))
@@ -65,7 +65,7 @@ export async function createWorkspace(q: Queries, input: CreateWorkspaceInput) {
 /** A token, its secret returned once and stored only as a hash; `created_by` is the actor's email (a console person). */
 export async function createToken(q: Queries, workspaceId: string, description: string, role: TokenRole, actor: Actor = OPERATOR) {
   const secret = newTokenSecret()
-  const at = now()
+  const at = now(q)
   const token: TokenRow = { id: newId(), workspace_id: workspaceId, description, role, created_at: at, revoked_at: null }
   await q.tokens.insert({ ...token, secret_hash: hashSecret(secret), created_by: actor.email ?? null })
   await recordAudit(
@@ -79,7 +79,7 @@ export async function createToken(q: Queries, workspaceId: string, description: 
 }
 
 export async function revokeToken(q: Queries, workspaceId: string, tokenId: string, actor: Actor = OPERATOR): Promise<boolean> {
-  const at = now()
+  const at = now(q)
   const token = await q.tokens.find(workspaceId, tokenId)
   if (!token || !(await q.tokens.revoke(workspaceId, tokenId, at))) return false
   await recordAudit(
@@ -138,7 +138,7 @@ export async function updateWorkspaceSettings(q: Queries, workspaceId: string, i
     events.push(event)
   }
   if (events.length > 0) {
-    const at = now()
+    const at = now(q)
     await q.workspaces.updateSettings(workspaceId, changes)
     const resourceName = changes.name ?? workspace.name
     await recordAudit(

@@ -86,7 +86,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, {
       const { startTime, endTime, resourceId, resourceType, pagination } = req.query
       const filter = {
         workspaceId: req.auth.workspaceId,
-        endTime: endTime === undefined ? new Date().toISOString() : parseTime(endTime, 'endTime'),
+        endTime: endTime === undefined ? store.clock.now().toISOString() : parseTime(endTime, 'endTime'),
         ...(startTime === undefined ? {} : { startTime: parseTime(startTime, 'startTime') }),
         ...(resourceId === undefined ? {} : { resourceId }),
         ...(resourceType === undefined ? {} : { resourceType }),

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { type Clock, systemClock } from '../../clock.js'
 import type { Database } from '../tables.js'
 import { accountSearchQueries } from './account-search.js'
 import { accountQueries } from './accounts.js'
@@ -20,8 +21,10 @@ import { outboxQueries } from './outbox.js'
 import { permissionQueries } from './permissions.js'
 import { tokenQueries, workspaceQueries } from './workspaces.js'
 
-export function createQueries(db: Kysely<Database>) {
+/** `clock`: the server's, so whatever decides by time inside a read or a transaction asks `q.clock`. */
+export function createQueries(db: Kysely<Database>, clock: Clock = systemClock) {
   return {
+    clock,
     workspaces: workspaceQueries(db),
     tokens: tokenQueries(db),
     users: userQueries(db),
