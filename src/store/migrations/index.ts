@@ -9,6 +9,7 @@ import { idempotencyLivenessMigration } from './0007-idempotency-liveness.js'
 import { unloggedRateLimitsMigration } from './0008-unlogged-rate-limits.js'
 import { accountsMigration } from './0009-accounts.js'
 import { consoleMigration } from './0010-console.js'
+import { roleHoldersIndexMigration } from './0011-role-holders-index.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -25,6 +26,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     '0008-unlogged-rate-limits': unloggedRateLimitsMigration(dialect),
     '0009-accounts': accountsMigration(dialect),
     '0010-console': consoleMigration(dialect),
+    '0011-role-holders-index': roleHoldersIndexMigration,
   }
   return { getMigrations: async () => migrations }
 }
