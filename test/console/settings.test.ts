@@ -25,6 +25,8 @@ describe('console: Settings → General', { timeout: 90_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor()
     // A repeated address (in any case) is kept once.
     expect(await page.getByLabel('Billing contacts').inputValue()).toBe('billing@acme.example\nAP@acme.example')
+    // The header names the workspace by its new name at once.
+    await expect.poll(() => page.locator('.switcher-name').textContent()).toBe('Acme Analytics')
 
     const token = /Bearer (\S+)"/.exec(suite.server.process.output())?.[1]
     const publicApi = await new HttpClient(suite.server.url, token).get('/')

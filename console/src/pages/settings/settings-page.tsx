@@ -3,6 +3,7 @@ import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/cl
 import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
 import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
+import { useSession } from '../../session'
 
 type Settings = Answer<'/console/api/workspaces/{workspaceId}/settings', 'get'>
 
@@ -58,6 +59,7 @@ function SettingsForm({ workspaceId, settings, onSaved }: { workspaceId: string;
   const [incident, setIncident] = useState(settings.incidentContacts.join('\n'))
   const { busy, problem, run } = useAction()
   const [saved, setSaved] = useState<string>()
+  const { signedIn } = useSession()
 
   const save = (event: FormEvent) => {
     event.preventDefault()
@@ -69,6 +71,8 @@ function SettingsForm({ workspaceId, settings, onSaved }: { workspaceId: string;
       setIncident(updated.incidentContacts.join('\n'))
       setSaved('Settings saved.')
       onSaved(updated)
+      // The header and the workspace switcher name the workspace from the session: refresh it, quietly.
+      signedIn(await must(api.GET('/console/api/session')))
     })
   }
   const errorFor = (field: string) => (problem?.field === field || problem?.field?.startsWith(`${field}.`) ? problem.message : undefined)
