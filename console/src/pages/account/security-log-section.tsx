@@ -1,11 +1,9 @@
-import { useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { api, must } from '../../api/client'
+import { useLoaded } from '../../components/loaded'
 import { Loading, ProblemNotice } from '../../components/page'
 import { Pager, usePaging } from '../../components/pager'
 import { TableWrap } from '../../components/table-wrap'
 import { deviceOf, formatDate } from '../../format'
-
-type SecurityLog = Answer<'/console/api/account/security-log', 'get'>
 
 /** The security log's event types in words; an unknown type shows as it is. */
 const EVENT_WORDS: Record<string, string> = {
@@ -32,23 +30,11 @@ const EVENT_WORDS: Record<string, string> = {
 /** My account → Security log: what happened to this account, newest first, where from. */
 export function SecurityLogSection() {
   const paging = usePaging({})
-  const [log, setLog] = useState<{ status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; log: SecurityLog }>(
-    {
-      status: 'loading',
-    },
-  )
   const { cursor } = paging
-  useEffect(() => {
-    let current = true
+  const log = useLoaded(() => {
     const query = { pagination: { count: 20, ...(cursor === undefined ? {} : { cursor }) } }
-    must(api.GET('/console/api/account/security-log', { params: { query } })).then(
-      (answer) => current && setLog({ status: 'ready', log: answer }),
-      (error: unknown) => current && setLog({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [cursor])
+    return must(api.GET('/console/api/account/security-log', { params: { query } }))
+  }, cursor)
 
   return (
     <section className="card" aria-labelledby="security-log-heading">
@@ -73,7 +59,7 @@ export function SecurityLogSection() {
                 </tr>
               </thead>
               <tbody>
-                {log.log.events.map((event) => (
+                {log.value.events.map((event) => (
                   <tr key={event.id}>
                     <td className="nowrap">{formatDate(event.createdAt)}</td>
                     <td>{EVENT_WORDS[event.type] ?? event.type}</td>
@@ -84,7 +70,7 @@ export function SecurityLogSection() {
               </tbody>
             </table>
           </TableWrap>
-          <Pager label="Pages of the security log" onPrevious={paging.previous} onNext={paging.nextTo(log.log.pagination.next)} />
+          <Pager label="Pages of the security log" onPrevious={paging.previous} onNext={paging.nextTo(log.value.pagination.next)} />
         </>
       )}
     </section>

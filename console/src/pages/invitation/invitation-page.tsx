@@ -1,8 +1,9 @@
-import { type FormEvent, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useState } from 'react'
+import { type Answer, type ApiProblem, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
+import { useLoaded } from '../../components/loaded'
 import { NewPasswordFields, useNewPassword } from '../../components/new-password'
 import { FormError, Loading, PageTitle } from '../../components/page'
 import { Link, navigate, paths } from '../../router'
@@ -12,19 +13,10 @@ type Invitation = Answer<'/console/api/invitations/{token}', 'get'>['invitation'
 
 /** A mailed invitation, `/console/invitation/<token>`: join the workspace (new person or signed in), or ask for a new link. */
 export function InvitationPage({ token }: { token: string }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; invitation: Invitation }
-  >({ status: 'loading' })
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/invitations/{token}', { params: { path: { token } } })).then(
-      ({ invitation }) => current && setState({ status: 'ready', invitation }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [token])
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/invitations/{token}', { params: { path: { token } } }))).invitation,
+    token,
+  )
 
   if (state.status === 'loading')
     return (
@@ -34,7 +26,7 @@ export function InvitationPage({ token }: { token: string }) {
       </AuthLayout>
     )
   if (state.status === 'failed') return <Unusable title="This invitation link does not work" problem={state.problem} />
-  const { invitation } = state
+  const invitation = state.value
   if (invitation.status === 'expired') return <Expired token={token} invitation={invitation} />
   if (invitation.status === 'used')
     return (

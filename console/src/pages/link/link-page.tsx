@@ -1,8 +1,9 @@
-import { type FormEvent, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useState } from 'react'
+import { type Answer, type ApiProblem, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { AuthLayout } from '../../components/auth-layout'
 import { Field } from '../../components/field'
+import { useLoaded } from '../../components/loaded'
 import { NewPasswordFields, useNewPassword } from '../../components/new-password'
 import { FormError, Loading, PageTitle } from '../../components/page'
 import { type Factor, FactorField, factorBody, SwitchFactor } from '../../components/second-factor'
@@ -13,21 +14,7 @@ type LinkInfo = Answer<'/console/api/links/{token}', 'get'>['link']
 
 /** A mailed link, `/console/link/<token>`: set or reset a password with it, or sign in with it. */
 export function LinkPage({ token }: { token: string }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; link: LinkInfo }
-  >({
-    status: 'loading',
-  })
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/links/{token}', { params: { path: { token } } })).then(
-      ({ link }) => current && setState({ status: 'ready', link }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [token])
+  const state = useLoaded(async () => (await must(api.GET('/console/api/links/{token}', { params: { path: { token } } }))).link, token)
 
   if (state.status === 'loading')
     return (
@@ -37,7 +24,7 @@ export function LinkPage({ token }: { token: string }) {
       </AuthLayout>
     )
   if (state.status === 'failed') return <UnusableLink problem={state.problem} />
-  const { link } = state
+  const link = state.value
   if (link.status !== 'valid') return <UnusableLink status={link.status} email={link.email} />
   if (link.purpose === 'sign_in') return <SignInWithLink token={token} link={link} />
   return <ChoosePassword token={token} link={link} />
