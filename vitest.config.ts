@@ -9,6 +9,8 @@ const onBothStores = [
   'test/directory/**/*.test.ts',
   'test/mail/**/*.test.ts',
   'test/accounts/**/*.test.ts',
+  // The store's own suites (its dialects, its keyset pages), on the engine of the project.
+  'test/store/**/*.test.ts',
   // Bad input, tenant isolation and secrets hold on both stores (a store dump per request on each).
   'test/reliability/bad-input.test.ts',
   'test/reliability/tenant-isolation.test.ts',

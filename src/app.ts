@@ -11,6 +11,8 @@ import { consolePages, defaultConsoleDir, sendBrowsersToConsole } from './consol
 import type { DirectoryContext } from './directory/context.js'
 import { directoryRoutes } from './directory/routes/index.js'
 import { BadRequestError, PayloadTooLargeError, UnavailableError } from './errors.js'
+import type { Seeder } from './fixtures/seed.js'
+import { groupMemberRoutes } from './iam/routes/group-members.js'
 import { groupRoutes } from './iam/routes/groups.js'
 import { inviteRoutes } from './iam/routes/invites.js'
 import { userRoutes } from './iam/routes/users.js'
@@ -51,6 +53,8 @@ export interface AppDeps {
   adminKey: string | undefined
   /** Sign-in, sessions and links: the console API and the instance-admin routes. */
   accounts: AccountsContext
+  /** The fixture seed the operator API's resets go back to. */
+  seeder: Seeder
   logLevel: string
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream | undefined
@@ -111,18 +115,43 @@ async function discardBody(req: IncomingMessage, limit: number): Promise<void> {
   if (!fits) throw new PayloadTooLargeError(limit)
 }
 
-export async function buildApp({
-  store,
-  directory,
-  rateLimits,
-  adminKey,
-  accounts,
-  logLevel,
-  logStream,
-  trustProxy = false,
-  consoleDir,
-}: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { store, directory, rateLimits, adminKey, accounts, seeder, consoleDir } = deps
+  const app = createFastify(deps)
+  app.setValidatorCompiler(validatorCompiler)
+  refuseNulCharacters(app)
+  readBodiesAsJson(app)
+  registerErrorHandling(app)
+  refuseMalformedRequests(app)
+  sendBrowsersToConsole(app)
+  closeConnectionsWhenClosing(app)
+  await app.register(swagger, OPENAPI)
+
+  const cursors = new CursorCodec(store.secret)
+  // Per process, not in the store: see src/admin/faults.ts.
+  const faults = new FaultRegistry()
+  healthRoutes(app, store)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  await app.register(async (api) => {
+    requireWorkspaceToken(api, store, rateLimits)
+    injectFaults(api, faults)
+    // Invites made through the Public API are mailed; the mailer is poked once their change has committed.
+    const iam = { store, cursors, invitations: accounts.invitations, mailQueued: () => accounts.mailQueued() }
+    await api.register(workspaceRoutes, iam)
+    await api.register(userRoutes, iam)
+    await api.register(inviteRoutes, iam)
+    await api.register(groupRoutes, iam)
+    await api.register(groupMemberRoutes, iam)
+  })
+  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults, accounts, seeder })
+  await app.register(consoleRoutes, { prefix: '/console/api', accounts, cursors })
+  await app.register(consolePages, { dir: consoleDir ?? defaultConsoleDir() })
+  await app.register(directoryRoutes, { prefix: '/directory', ...directory })
+  return app
+}
+
+function createFastify({ logLevel, logStream, trustProxy = false }: AppDeps) {
+  return Fastify({
     // req.ip is the socket's peer unless the operator names the proxies allowed to say otherwise (a number:
     // that many hops nearest the server).
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
@@ -144,7 +173,7 @@ export async function buildApp({
       serializers: { req: logRequest },
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own; a hook below answers it in the envelope.
+    // Node would answer an HTTP/1.1 request without Host with a bare 400 of its own; a hook answers it in the envelope.
     http: { maxHeaderSize: HEADER_LIMIT_BYTES, requireHostHeader: false },
     frameworkErrors,
     clientErrorHandler,
@@ -152,11 +181,13 @@ export async function buildApp({
     // The SDK doubles the slash when a basePath ends in '/'; serve `//groups` as `/groups`.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreDuplicateSlashes: true, querystringParser: parseQuerySafely },
   }).withTypeProvider<TypeBoxTypeProvider>()
+}
 
-  app.setValidatorCompiler(validatorCompiler)
-  refuseNulCharacters(app)
-  // An empty JSON body (a DELETE sent with `Content-Type: application/json`, as hand-written scripts do)
-  // reads as no body; validation then says what is missing. Segment's versioned media types are JSON too.
+/**
+ * An empty JSON body (a DELETE sent with `Content-Type: application/json`, as hand-written scripts do) reads
+ * as no body; validation then says what is missing. Segment's versioned media types are JSON too.
+ */
+function readBodiesAsJson(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   for (const type of ['application/json', /^application\/vnd\.segment\.[\w.-]+\+json/]) {
@@ -167,7 +198,10 @@ export async function buildApp({
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser hands the string to the
   // validator and a text/plain POST gets a 422 instead of the 415 it deserves.
   app.removeContentTypeParser('text/plain')
-  registerErrorHandling(app)
+}
+
+/** Requests Node or Fastify would otherwise answer in their own shape, or read a body for that nobody wants. */
+function refuseMalformedRequests(app: FastifyInstance): void {
   app.server.on('checkExpectation', expectationFailedHandler)
   app.addHook('onRequest', async (req) => {
     if (req.raw.httpVersion === '1.1' && req.headers.host === undefined)
@@ -176,11 +210,14 @@ export async function buildApp({
   app.addHook('onRequest', async (req) => {
     if ((req.method === 'GET' || req.method === 'HEAD') && carriesBody(req.raw)) await discardBody(req.raw, BODY_LIMIT_BYTES)
   })
-  sendBrowsersToConsole(app)
+}
 
-  // Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in
-  // flight stays open after its answer until the client drops it (72 s): close() and a SIGTERM would hang.
-  // Answering those requests with `Connection: close` lets Node end each socket once its answer is sent.
+/**
+ * Fastify closes idle keep-alive sockets when close() begins, but a socket whose request is still in
+ * flight stays open after its answer until the client drops it (72 s): close() and a SIGTERM would hang.
+ * Answering those requests with `Connection: close` lets Node end each socket once its answer is sent.
+ */
+function closeConnectionsWhenClosing(app: FastifyInstance): void {
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
@@ -188,31 +225,29 @@ export async function buildApp({
   app.addHook('onSend', async (_req, reply) => {
     if (closing) reply.header('connection', 'close')
   })
+}
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Gatehouse', version: VERSION, description: 'Segment Public API–compatible workspace access management' },
-      components: {
-        securitySchemes: {
-          token: { type: 'http', scheme: 'bearer' },
-          session: {
-            type: 'apiKey',
-            in: 'cookie',
-            name: 'gatehouse_session',
-            description: 'Console sessions; changes also need X-CSRF-Token',
-          },
+const OPENAPI = {
+  openapi: {
+    openapi: '3.0.3',
+    info: { title: 'Gatehouse', version: VERSION, description: 'Segment Public API–compatible workspace access management' },
+    components: {
+      securitySchemes: {
+        token: { type: 'http' as const, scheme: 'bearer' },
+        session: {
+          type: 'apiKey' as const,
+          in: 'cookie',
+          name: 'gatehouse_session',
+          description: 'Console sessions; changes also need X-CSRF-Token',
         },
       },
-      security: [{ token: [] }],
     },
-  })
+    security: [{ token: [] }],
+  },
+}
 
-  const cursors = new CursorCodec(store.secret)
-  // Per process, not in the store: see src/admin/faults.ts.
-  const faults = new FaultRegistry()
-
-  // Liveness: the process answers. Readiness: the store answers too (a load balancer stops routing here when not).
+/** Liveness: the process answers. Readiness: the store answers too (a load balancer stops routing here when not). */
+function healthRoutes(app: FastifyInstance, store: Store): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/readyz', { schema: { hide: true } }, async () => {
     try {
@@ -225,21 +260,4 @@ export async function buildApp({
     }
     return { status: 'ready' }
   })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-
-  await app.register(async (api) => {
-    requireWorkspaceToken(api, store, rateLimits)
-    injectFaults(api, faults)
-    // Invites made through the Public API are mailed; the mailer is poked once their change has committed.
-    const deps = { store, cursors, invitations: accounts.invitations, mailQueued: () => accounts.mailQueued() }
-    await api.register(workspaceRoutes, deps)
-    await api.register(userRoutes, deps)
-    await api.register(inviteRoutes, deps)
-    await api.register(groupRoutes, deps)
-  })
-  await app.register(adminRoutes, { prefix: '/admin', store, cursors, adminKey, faults, accounts })
-  await app.register(consoleRoutes, { prefix: '/console/api', accounts, cursors })
-  await app.register(consolePages, { dir: consoleDir ?? defaultConsoleDir() })
-  await app.register(directoryRoutes, { prefix: '/directory', ...directory })
-  return app
 }

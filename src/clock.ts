@@ -63,3 +63,9 @@ function toMs(at: Date | string | number): number {
   if (!Number.isFinite(ms)) throw new RangeError(`Not a time: ${String(at)} (use an ISO 8601 time such as 2030-01-01T00:00:00Z)`)
   return ms
 }
+
+/** The ISO-8601 text the store keeps times in. */
+export const isoAt = (ms: number): string => new Date(ms).toISOString()
+
+/** The clock's time as the store keeps it. */
+export const isoNow = (clock: Clock): string => isoAt(clock.ms())

@@ -90,6 +90,9 @@ export class ConflictError extends ApiError {
   }
 }
 
+/** 409: the directory connection has a sync run in progress (in this process or another). */
+export class SyncConflictError extends ConflictError {}
+
 export class PayloadTooLargeError extends ApiError {
   constructor(limitBytes: number) {
     super(413, 'payload-too-large', `Request body exceeds the limit of ${limitBytes} bytes`)
@@ -114,10 +117,19 @@ export interface RateLimitState {
   consumedPoints: number
 }
 
-/** 429 with the exact body Segment sends: `type: "RequestError"`, `message: "Too many requests"`. */
+/** A rate-limit window as a request left it, with when it resets (the `X-RateLimit-Reset` header). */
+export interface RateLimitOutcome extends RateLimitState {
+  resetAt: Date
+}
+
+/**
+ * 429 with the exact body Segment sends: `type: "RequestError"`, `message: "Too many requests"`, the window's
+ * counters as `data`. The error handler adds the `X-RateLimit-*` and `Retry-After` headers from its outcome.
+ */
 export class RateLimitError extends ApiError {
-  constructor(state: RateLimitState) {
-    super(429, 'RequestError', 'Too many requests', { data: state })
+  constructor(readonly outcome: RateLimitOutcome) {
+    const { remainingPoints, msBeforeNext, consumedPoints } = outcome
+    super(429, 'RequestError', 'Too many requests', { data: { remainingPoints, msBeforeNext, consumedPoints } })
   }
 }
 
@@ -144,5 +156,12 @@ export class BadGatewayError extends ApiError {
 export class UnavailableError extends ApiError {
   constructor(message = 'The store is unavailable; try again shortly') {
     super(503, 'unavailable', message)
+  }
+}
+
+/** The 5xx a fault injected through `POST /admin/faults` answers: `type: "server"`, as any server error of Gatehouse. */
+export class InjectedFaultError extends ApiError {
+  constructor(status: number) {
+    super(status, 'server', 'Injected fault')
   }
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const ID_LENGTH = 27
 
+// Process-wide on purpose: ids stay ordered across every server and store in the process.
 let lastMs = 0
 let counter = 0
 

@@ -7,7 +7,8 @@ import { seedDemoWorkspace } from './demo.js'
 import { BudgetRegistry } from './directory/budget/remote-budget.js'
 import { applyAllowList } from './directory/connections.js'
 import type { DirectoryContext } from './directory/context.js'
-import { schedulerFor } from './directory/sync/scheduler.js'
+import { SyncScheduler } from './directory/sync/scheduler.js'
+import { Seeder } from './fixtures/seed.js'
 import { createMailer, type Mailer, type MailOptions } from './mail/mailer.js'
 import { Outbound } from './outbound/fetch.js'
 import { RemoteHostPolicy } from './outbound/policy.js'
@@ -26,6 +27,8 @@ export interface RunningServer {
   accounts: AccountsContext
   /** Sends (or, without SMTP, announces) the outbox. */
   mailer: Mailer
+  /** Seeds the store from a fixture (`--seed`, `startGatehouse({ seed })`); `/admin/reset` goes back to it. */
+  seeder: Seeder
   url: string
   stop(): Promise<void>
 }
@@ -60,10 +63,12 @@ export async function startServer(
         ...(store.pgPool ? { pgPool: store.pgPool } : {}),
       })
   const accounts = createAccountsContext({ store, cipher: directory.cipher, publicUrl: config.mail.publicUrl, limiters: limiters.factory })
+  const seeder = new Seeder(store, accounts.invitations)
   const app = await buildApp({
     store,
     directory,
     accounts,
+    seeder,
     rateLimits: new RateLimits(config.rateLimits, limiters.factory, config.clock),
     adminKey: config.adminKey,
     logLevel: config.logLevel,
@@ -82,7 +87,7 @@ export async function startServer(
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
   accounts.site.listeningOn(url) // links in mail point here unless --public-url says otherwise
   if (config.demo) await seedDemo(store, accounts, url, print)
-  if (config.syncScheduler) schedulerFor(directory).start(app.log)
+  if (config.syncScheduler) directory.scheduler.start(app.log)
   mailer.start()
   print(
     `Gatehouse ready on ${url} (${config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.db}`}, rate limits ${config.rateLimits.enabled ? `${config.rateLimits.perMinute}/min` : 'off'}, operator API ${config.adminKey ? 'on' : 'off'}${config.clock.controllable ? `, manual clock at ${config.clock.now().toISOString()}` : ''}, ${mailRoute(config.mail.smtpUrl)}${config.syncScheduler ? '' : ', sync scheduler off'}${config.allowRemoteHosts.length ? `, remotes also on ${config.allowRemoteHosts.join(' ')}` : ''})`,
@@ -91,7 +96,7 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       await app.close() // stops accepting, lets in-flight requests finish
-      await schedulerFor(directory).stop() // runs in flight finish, or are recorded as failed
+      await directory.scheduler.stop() // runs in flight finish, or are recorded as failed
       await mailer.stop() // a send under way finishes, or is left for the next process to take over
       await limiters.close()
       await directory.outbound.close()
@@ -99,7 +104,7 @@ export async function startServer(
     })()
     return stopping
   }
-  return { app, store, directory, accounts, mailer, url, stop }
+  return { app, store, directory, accounts, mailer, seeder, url, stop }
 }
 
 /** Where mail goes, for the ready line: the SMTP server's host, never the URL (it holds a password). */
@@ -113,7 +118,7 @@ function mailRoute(smtpUrl: string | undefined): string {
   }
 }
 
-/** Loads the credential key, checks it against the store, and builds what the directory runs on. */
+/** Loads the credential key, checks it against the store, and builds what the directory runs on, with its (idle) sync scheduler. */
 export async function openDirectory(
   store: Store,
   config: Pick<ServeConfig, 'secretKey' | 'keyFile' | 'directory' | 'allowRemoteHosts' | 'remoteBodyLimitBytes'>,
@@ -126,7 +131,8 @@ export async function openDirectory(
     write: (value) => store.write((q) => q.meta.set('key_check', value)),
   })
   const outbound = new Outbound(new RemoteHostPolicy(config.allowRemoteHosts), config.remoteBodyLimitBytes)
-  return { store, cipher, budgets: new BudgetRegistry(), outbound, config: config.directory }
+  // The scheduler runs its syncs on the context that carries it, so it builds that context.
+  return new SyncScheduler({ store, cipher, budgets: new BudgetRegistry(), outbound, config: config.directory }).ctx
 }
 
 /** On a first start, the demo workspace; prints its token and a sign-in link once (never logged; the store keeps their hashes). */

@@ -30,13 +30,15 @@ describe('docs/errors.md', () => {
       new errors.MfaVerificationRequiredError(),
       new errors.NotFoundError('x'),
       new errors.ConflictError('x'),
+      new errors.SyncConflictError('x'),
       new errors.PayloadTooLargeError(1),
       new errors.UnsupportedMediaTypeError('text/plain'),
       new errors.ValidationError('x'),
-      new errors.RateLimitError({ remainingPoints: 0, msBeforeNext: 1, consumedPoints: 1 }),
+      new errors.RateLimitError({ remainingPoints: 0, msBeforeNext: 1, consumedPoints: 1, resetAt: new Date() }),
       new errors.TooManyAttemptsError('x', 60),
       new errors.BadGatewayError('x'),
       new errors.UnavailableError(),
+      new errors.InjectedFaultError(500),
     ]
     expect(samples).toHaveLength(rows.length)
     for (const error of samples) {

@@ -1,4 +1,4 @@
-import { emailKey } from '../iam/operations/members.js'
+import { emailKey } from '../email.js'
 import { newId } from '../ids.js'
 import type { AccountRow } from '../store/queries/accounts.js'
 import type { Queries } from '../store/queries/index.js'

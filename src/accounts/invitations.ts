@@ -1,9 +1,10 @@
 import type { CredentialCipher } from '../auth/credentials.js'
 import { hashSecret } from '../auth/secrets.js'
+import { emailKey } from '../email.js'
 import { ConflictError, NotAllowedError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js'
 import { type Actor, now as nowIso, recordAudit } from '../iam/audit.js'
 import type { InvitationSender } from '../iam/operations/invitations.js'
-import { addMembers, emailKey } from '../iam/operations/members.js'
+import { addMembers } from '../iam/operations/members.js'
 import { newId, randomBase62 } from '../ids.js'
 import { queueMail } from '../mail/outbox.js'
 import type { Queries } from '../store/queries/index.js'
@@ -261,7 +262,8 @@ async function acceptAsNewPerson(ctx: AccountsContext, found: FoundInvitation, i
 /** Uses the link once and makes the invited email a member; 409 when another request used it a moment ago. */
 async function join(q: Queries, found: FoundInvitation, actor: Actor, name: string, client: Client, now: Date): Promise<void> {
   const at = now.toISOString()
-  if (!(await q.inviteLinks.use(found.link.id, at))) throw new ConflictError(PROBLEMS.used, { data: { status: 'used' } })
+  if (!(await q.inviteLinks.use(found.workspace.id, found.link.id, at)))
+    throw new ConflictError(PROBLEMS.used, { data: { status: 'used' } })
   const [invite] = await q.invites.findByIds(found.workspace.id, [found.link.invite_id])
   if (!invite) throw new ConflictError(PROBLEMS.revoked, { data: { status: 'revoked' } })
   await addMembers(q, found.workspace.id, [{ email: invite.email, name }], actor)

@@ -1,6 +1,6 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
+import { emailKey } from '../email.js'
 import { ValidationError } from '../errors.js'
-import { emailKey } from '../iam/operations/members.js'
 
 export const MIN_PASSWORD_LENGTH = 12
 /** Long passphrases are welcome; the bound only keeps one request from making scrypt chew megabytes. */
@@ -49,6 +49,7 @@ function parseHash(stored: string): { cost: ScryptOptions; salt: Buffer; key: Bu
   return { cost: { N, r: R, p: P }, salt: Buffer.from(salt, 'base64url'), key: keyBuffer }
 }
 
+// Process-wide caches of constant data (one dummy hash, one word list), made the first time they are needed.
 let dummy: Promise<string> | undefined
 
 /**
@@ -60,6 +61,7 @@ export function dummyHash(): Promise<string> {
   return dummy
 }
 
+// Process-wide, like `dummy`.
 let common: Promise<Set<string>> | undefined
 
 /** The common-password list of zxcvbn-ts (~49,000 leaked passwords), loaded the first time a password is set. */

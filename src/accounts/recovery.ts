@@ -1,6 +1,6 @@
 import { hashSecret } from '../auth/secrets.js'
+import { emailKey } from '../email.js'
 import { ConflictError, MfaRequiredError, NotFoundError } from '../errors.js'
-import { emailKey } from '../iam/operations/members.js'
 import type { Queries } from '../store/queries/index.js'
 import { accountForEmail } from './accounts.js'
 import type { AccountsContext } from './context.js'

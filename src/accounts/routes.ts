@@ -233,9 +233,9 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
       const page = await store.read((q) =>
         paginate(
           cursors,
-          'console/security-log',
+          { name: 'console/security-log', width: 2 },
           req.query.pagination,
-          (pos, limit) => q.accounts.events(who.accountId, { direction: pos.direction, key: eventKey(pos.key), limit }),
+          (seek) => q.accounts.events(who.accountId, seek),
           (e) => [e.created_at, e.id],
           undefined,
         ),
@@ -249,10 +249,3 @@ const signedInRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, { acc
 }
 
 /** A security-log cursor holds (created_at, id); the codec has checked it is ours and for this list. */
-function eventKey(key: string[] | null): [string, string] | null {
-  if (key === null) return null
-  const [at, id] = key
-  if (at === undefined || id === undefined)
-    throw new ValidationError('pagination.cursor is not a cursor this list issued', 'pagination.cursor')
-  return [at, id]
-}

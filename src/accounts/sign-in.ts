@@ -1,6 +1,6 @@
 import { hashSecret } from '../auth/secrets.js'
+import { emailKey } from '../email.js'
 import { MfaRequiredError, UnauthorizedError, ValidationError } from '../errors.js'
-import { emailKey } from '../iam/operations/members.js'
 import type { AccountRow } from '../store/queries/accounts.js'
 import type { Queries } from '../store/queries/index.js'
 import type { AccountsContext } from './context.js'

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { auditRoutes } from './console/audit-routes.js'
+import { authenticationRoutes } from './console/authentication-routes.js'
+import { groupMembersRoutes } from './console/group-members-routes.js'
 import { groupsRoutes } from './console/groups-routes.js'
 import { invitesRoutes } from './console/invites-routes.js'
 import { settingsRoutes } from './console/settings-routes.js'
@@ -42,10 +44,12 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (ap
       }),
   )
   await app.register(groupsRoutes, { accounts, cursors })
+  await app.register(groupMembersRoutes, { accounts, cursors })
   await app.register(invitesRoutes, { accounts, cursors })
   await app.register(usersRoutes, { accounts, cursors })
   await app.register(tokensRoutes, { accounts, cursors })
   await app.register(auditRoutes, { accounts, cursors })
   await app.register(settingsRoutes, { accounts, cursors })
   await app.register(mfaRoutes, { accounts, cursors })
+  await app.register(authenticationRoutes, { accounts, cursors })
 }

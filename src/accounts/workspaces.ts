@@ -7,7 +7,7 @@ import type { UserFilter, UserRow } from '../store/queries/members.js'
 import type { PermissionRow } from '../store/queries/permissions.js'
 import type { WorkspaceRow } from '../store/queries/workspaces.js'
 import type { CursorCodec } from '../wire/cursor.js'
-import { paginate, seekOf } from '../wire/pagination.js'
+import { paginate } from '../wire/pagination.js'
 import { checkWorkspaceMfa } from './mfa.js'
 import { DEFAULT_MEMBERS_PAGE } from './schemas.js'
 import type { SignedIn } from './sessions.js'
@@ -41,9 +41,10 @@ export async function accessTo(
   // Require MFA is met here, where every workspace page of the console enters: this workspace closes, others stay open.
   await checkWorkspaceMfa(q, workspace.id, who)
   if (!user) return { workspace, user, owner: true, permissions: [], groups: [], groupPermissions: [] }
-  const permissions = await q.permissions.ofSubjects('user', [user.id])
-  const groups = (await q.groups.groupsOfUsers([user.id])).map(({ id, name }) => ({ id, name }))
+  const permissions = await q.permissions.ofSubjects(workspace.id, 'user', [user.id])
+  const groups = (await q.groups.groupsOfUsers(workspace.id, [user.id])).map(({ id, name }) => ({ id, name }))
   const fromGroups = await q.permissions.ofSubjects(
+    workspace.id,
     'group',
     groups.map((g) => g.id),
   )
@@ -99,13 +100,13 @@ export async function membersPage(q: Queries, cursors: CursorCodec, workspaceId:
     // The filter is part of the list's name: a cursor works only with the search it was issued for.
     `console/workspaces/${workspaceId}/users|${filter.roleId ?? ''}|${filter.search ?? ''}`,
     { count: query.count ?? DEFAULT_MEMBERS_PAGE, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) },
-    (position, limit) => q.users.listFiltered(workspaceId, filter, seekOf(position, limit)),
+    (seek) => q.users.listFiltered(workspaceId, filter, seek),
     (user) => [user.id],
     () => q.users.countFiltered(workspaceId, filter),
   )
   const ids = page.items.map((u) => u.id)
-  const permissions = bySubject(await q.permissions.ofSubjects('user', ids))
-  const groups = groupsByUser(await q.groups.groupsOfUsers(ids))
+  const permissions = bySubject(await q.permissions.ofSubjects(workspaceId, 'user', ids))
+  const groups = groupsByUser(await q.groups.groupsOfUsers(workspaceId, ids))
   return {
     users: page.items.map((u) => ({
       id: u.id,

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { ApiError, ValidationError } from '../errors.js'
+import { isoAt } from '../clock.js'
+import { InjectedFaultError, RateLimitError, ValidationError } from '../errors.js'
+import { Id } from '../iam/schemas/common.js'
 import { newId } from '../ids.js'
-import { RateLimitErrorWithReset } from '../wire/rate-limit.js'
 
 /*
  * Fault injection: an operator (or a test) tells the Public API to answer some requests with a 429, a 5xx
@@ -21,30 +23,37 @@ export const FAULT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 /** Without `msBeforeNext` or `durationMs`, an injected 429 tells the client to wait this long. */
 export const DEFAULT_MS_BEFORE_NEXT = 1000
 
-/** What an operator asks for; `add` checks the rules a schema cannot express. */
-export interface FaultSpec {
-  /**
-   * Matching rule: `route` must equal the Public API route pattern as Fastify registered it, the same
-   * string `request.routeOptions.url` holds: `/users`, `/users/:userId`, `/groups/:userGroupId/users`.
-   * Exact patterns, never prefixes: `/groups` does not catch `/groups/:userGroupId`, and one fault on
-   * `/users/:userId` catches every user id. Segment's docs spelling `{userGroupId}` is read as `:userGroupId`.
-   */
-  route?: string
-  method?: (typeof FAULT_METHODS)[number]
-  /** Gatehouse workspace id, compared with the id the request's token belongs to. */
-  workspaceId?: string
-  fault: FaultKind
-  /** For `error`: 500..599, default 500. */
-  status?: number
-  /** For `delay`: how long to hold the request before processing it normally. */
-  delayMs?: number
-  /** For `rate-limit`: the wait the 429 announces. Default: what is left of `durationMs`, else 1000. */
-  msBeforeNext?: number
-  /** The fault answers this many matching requests, then is spent. */
-  count?: number
-  /** The fault lapses this long after it was added. With `count` as well, whichever ends first. */
-  durationMs?: number
-}
+/** A string enum: ajv then says "must be equal to one of the allowed values", not "must be equal to constant". */
+const StringEnum = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] })
+
+/** What an operator asks for (the body of `POST /admin/faults`); `add` checks the rules a schema cannot express. */
+export const FaultSpecSchema = Type.Object(
+  {
+    /**
+     * Matching rule: `route` must equal the Public API route pattern as Fastify registered it, the same
+     * string `request.routeOptions.url` holds: `/users`, `/users/:userId`, `/groups/:userGroupId/users`.
+     * Exact patterns, never prefixes: `/groups` does not catch `/groups/:userGroupId`, and one fault on
+     * `/users/:userId` catches every user id. Segment's docs spelling `{userGroupId}` is read as `:userGroupId`.
+     */
+    route: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    method: Type.Optional(StringEnum(FAULT_METHODS)),
+    /** Gatehouse workspace id, compared with the id the request's token belongs to. */
+    workspaceId: Type.Optional(Id),
+    fault: StringEnum(FAULT_KINDS),
+    /** For `error`: 500..599, default 500. */
+    status: Type.Optional(Type.Integer({ minimum: 500, maximum: 599 })),
+    /** For `delay`: how long to hold the request before processing it normally. */
+    delayMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 30_000 })),
+    /** For `rate-limit`: the wait the 429 announces. Default: what is left of `durationMs`, else 1000. */
+    msBeforeNext: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+    /** The fault answers this many matching requests, then is spent. */
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** The fault lapses this long after it was added. With `count` as well, whichever ends first. */
+    durationMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  },
+  { additionalProperties: false },
+)
+export type FaultSpec = Static<typeof FaultSpecSchema>
 
 /** A fault as the operator API shows it. */
 export interface Fault extends FaultSpec {
@@ -169,17 +178,10 @@ export class FaultRegistry {
 }
 
 function present(entry: Entry): Fault {
-  const fault: Fault = { id: entry.id, ...entry.spec, createdAt: new Date(entry.createdAt).toISOString(), hits: entry.hits }
+  const fault: Fault = { id: entry.id, ...entry.spec, createdAt: isoAt(entry.createdAt), hits: entry.hits }
   if (entry.remaining !== undefined) fault.remaining = entry.remaining
-  if (entry.expiresAt !== undefined) fault.expiresAt = new Date(entry.expiresAt).toISOString()
+  if (entry.expiresAt !== undefined) fault.expiresAt = isoAt(entry.expiresAt)
   return fault
-}
-
-/** The 5xx a fault injects: `type: "server"`, as any server error of Gatehouse. */
-export class InjectedFaultError extends ApiError {
-  constructor(status: number) {
-    super(status, 'server', 'Injected fault')
-  }
 }
 
 /**
@@ -204,7 +206,7 @@ export function injectFaults(api: FastifyInstance, faults: FaultRegistry): void 
       case 'rate-limit': {
         // The same error class as a real 429, so the error handler writes the same body and headers.
         const { msBeforeNext, consumedPoints } = injection
-        throw new RateLimitErrorWithReset({
+        throw new RateLimitError({
           remainingPoints: 0,
           msBeforeNext,
           consumedPoints,

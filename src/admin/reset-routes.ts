@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AccountsContext } from '../accounts/context.js'
 import { ConflictError, NotFoundError } from '../errors.js'
-import { resetStore, resetWorkspace } from '../fixtures/seed.js'
+import type { Seeder } from '../fixtures/seed.js'
 import { data, Id } from '../iam/schemas/common.js'
 import type { Store } from '../store/store.js'
 import type { FaultRegistry } from './faults.js'
@@ -11,13 +11,15 @@ export interface ResetRouteDeps {
   store: Store
   faults: FaultRegistry
   accounts: AccountsContext
+  /** The server's seed, which resets go back to. */
+  seeder: Seeder
 }
 
 /**
  * The emulator's resets, behind the admin key (registered inside the admin plugin): back to the seed that
  * `--seed` or `startGatehouse({ seed })` gave, between the tests of a suite. Without a seed, a reset empties the store.
  */
-export const resetRoutes: FastifyPluginAsyncTypebox<ResetRouteDeps> = async (app, { store, faults, accounts }) => {
+export const resetRoutes: FastifyPluginAsyncTypebox<ResetRouteDeps> = async (app, { store, faults, accounts, seeder }) => {
   app.post(
     '/reset',
     {
@@ -28,7 +30,7 @@ export const resetRoutes: FastifyPluginAsyncTypebox<ResetRouteDeps> = async (app
       },
     },
     async () => {
-      const { workspaces } = await resetStore(store, accounts.invitations)
+      const { workspaces } = await seeder.reset()
       faults.clear()
       accounts.mailQueued() // the seed's invitations
       return { data: { status: 'SUCCESS' as const, workspaces } }
@@ -46,7 +48,7 @@ export const resetRoutes: FastifyPluginAsyncTypebox<ResetRouteDeps> = async (app
     },
     async (req) => {
       const ref = req.params.workspaceId
-      const reset = await resetWorkspace(store, ref, accounts.invitations)
+      const reset = await seeder.resetWorkspace(ref)
       if (reset === undefined) {
         if (await store.read((q) => q.workspaces.findBySlugOrId(ref)))
           throw new ConflictError(`Workspace ${ref} is not in the seed, so it has no state to go back to; POST /admin/reset removes it`, {

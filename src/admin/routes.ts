@@ -5,6 +5,7 @@ import type { AccountsContext } from '../accounts/context.js'
 import { bearerToken, secretsEqual } from '../auth/secrets.js'
 import { createApiKey } from '../directory/api-keys.js'
 import { ApiError, NotFoundError, UnauthorizedError } from '../errors.js'
+import type { Seeder } from '../fixtures/seed.js'
 import { OPERATOR } from '../iam/audit.js'
 import { addMembers } from '../iam/operations/members.js'
 import { createToken, createWorkspace, revokeToken } from '../iam/operations/workspaces.js'
@@ -16,7 +17,7 @@ import { OutboxMessage, OutboxMessageWithBody, OutboxStatus } from '../mail/sche
 import type { Queries } from '../store/queries/index.js'
 import type { Store } from '../store/store.js'
 import type { CursorCodec } from '../wire/cursor.js'
-import { PageQuery, PaginationInput, PaginationOutput, paginate, seekOf } from '../wire/pagination.js'
+import { PageQuery, PaginationInput, PaginationOutput, paginate } from '../wire/pagination.js'
 import { clockRoutes } from './clock-routes.js'
 import { faultRoutes } from './fault-routes.js'
 import type { FaultRegistry } from './faults.js'
@@ -31,6 +32,8 @@ export interface AdminDeps {
   faults: FaultRegistry
   /** Instance admins: `/admin/instance-admins`. */
   accounts: AccountsContext
+  /** The seed `/admin/reset` goes back to. */
+  seeder: Seeder
 }
 
 const Plan = Type.Union([Type.Literal('business'), Type.Literal('team'), Type.Literal('free')])
@@ -83,7 +86,7 @@ async function findWorkspace(q: Queries, ref: string) {
 }
 
 /** The operator API: creates workspaces, tokens and members. Same envelopes as the Public API. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey, faults, accounts }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { store, cursors, adminKey, faults, accounts, seeder }) => {
   app.addHook('onRequest', async (req) => {
     if (adminKey === undefined)
       throw new ApiError(404, 'not-found', 'The operator API is disabled: start the server with --admin-key or GATEHOUSE_ADMIN_KEY')
@@ -93,7 +96,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
 
   await app.register(faultRoutes, { store, faults })
   await app.register(instanceAdminRoutes, { accounts })
-  await app.register(resetRoutes, { store, faults, accounts })
+  await app.register(resetRoutes, { store, faults, accounts, seeder })
   await app.register(clockRoutes, { clock: store.clock })
 
   app.post('/workspaces', { schema: { body: CreateWorkspaceBody, response: { 201: CreateWorkspaceOutput } } }, async (req, reply) => {
@@ -112,7 +115,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
           cursors,
           'admin/workspaces',
           req.query.pagination,
-          (pos, limit) => q.workspaces.list(seekOf(pos, limit)),
+          (seek) => q.workspaces.list(seek),
           (w) => [w.id],
           () => q.workspaces.count(),
         ),
@@ -185,6 +188,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminDeps> = async (app, { s
           )
           const permissions = bySubject(
             await q.permissions.ofSubjects(
+              workspace.id,
               'user',
               members.map((u) => u.id),
             ),

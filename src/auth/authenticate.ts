@@ -55,7 +55,14 @@ export function requireWorkspaceToken(app: FastifyInstance, store: Store, limits
  * costs nothing more, and the one write a minute is a conditional UPDATE (replicas racing for it write once). It
  * is not awaited: the request never waits for bookkeeping, and a failure to note it only leaves the time older.
  */
-function noteUse(store: Store, request: FastifyRequest, token: { id: string; last_used_at: string | null }, now: Date): void {
+function noteUse(
+  store: Store,
+  request: FastifyRequest,
+  token: { id: string; workspace_id: string; last_used_at: string | null },
+  now: Date,
+): void {
   if (token.last_used_at !== null && now.getTime() - Date.parse(token.last_used_at) < TOKEN_TOUCH_EVERY_MS) return
-  store.write((q) => q.tokens.touch(token.id, now)).catch((error: unknown) => request.log.debug({ err: error }, 'token last use not noted'))
+  store
+    .write((q) => q.tokens.touch(token.workspace_id, token.id, now))
+    .catch((error: unknown) => request.log.debug({ err: error }, 'token last use not noted'))
 }

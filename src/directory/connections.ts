@@ -1,12 +1,13 @@
+import { isoNow, systemClock } from '../clock.js'
 import { BadGatewayError, ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import { newId } from '../ids.js'
 import { BodyTooLargeError } from '../outbound/fetch.js'
 import { isRefusal, notAllowed, RefusedTargetError } from '../outbound/policy.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
 import { PRIORITY, RemoteBudget } from './budget/remote-budget.js'
-import { RemoteError, SEGMENT_US, SegmentClient } from './connectors/segment.js'
+import { type ClientOptions, RemoteError, SEGMENT_US, SegmentClient } from './connectors/segment.js'
 import { budgetKey, type DirectoryContext } from './context.js'
-import type { UnifiedWorkspaceRef } from './model.js'
+import type { UnifiedWorkspaceRef } from './schemas/unified.js'
 
 /*
  * Connecting remote workspaces: check a token against the remote, store it sealed, rotate it, forget it.
@@ -146,7 +147,7 @@ export async function rotateToken(ctx: DirectoryContext, id: string, token: stri
       remote_workspace_name: workspace.name,
       status: 'active' as const,
       status_detail: null,
-      updated_at: new Date().toISOString(),
+      updated_at: isoNow(systemClock),
       next_sync_at: null,
     }
     await q.connections.update(id, changes)
@@ -179,7 +180,7 @@ export async function applyAllowList(ctx: DirectoryContext): Promise<void> {
   await ctx.store.write(async (q) => {
     for (const c of await q.connections.all()) {
       const refused = refusalOf(ctx, c.base_url)
-      const now = new Date().toISOString()
+      const now = isoNow(systemClock)
       if (refused && !(c.status === 'error' && c.status_detail === refused))
         await q.connections.update(c.id, { status: 'error', status_detail: refused, updated_at: now })
       else if (!refused && c.status === 'error' && isRefusal(c.status_detail))
@@ -188,20 +189,26 @@ export async function applyAllowList(ctx: DirectoryContext): Promise<void> {
   })
 }
 
-/** A client for a connection's remote that hands back every answer (the proxy), on the connection's shared budget. */
-export function proxyClientFor(ctx: DirectoryContext, connection: ConnectionRow, method: string): SegmentClient {
+/** The remote client of a connection, on the budget of its remote workspace, which syncs, actions and the proxy share. */
+export function clientFor(
+  ctx: DirectoryContext,
+  connection: Pick<ConnectionRow, 'base_url' | 'remote_workspace_id' | 'token_ciphertext'>,
+  options: Pick<ClientOptions, 'priority' | 'stats' | 'onPage' | 'retries' | 'maxRateLimitWaits'>,
+): SegmentClient {
   return new SegmentClient({
+    ...options,
     baseUrl: connection.base_url,
     token: ctx.cipher.open(connection.token_ciphertext),
     outbound: ctx.outbound,
-    // The same budget as clientFor: the proxy spends the workspace's budget with syncs and actions.
     budget: ctx.budgets.for(budgetKey(connection)),
     timeoutMs: ctx.config.remoteTimeoutMs,
-    // Reads may be retried; a write is sent once, as its caller sent it, and its answer returned.
-    retries: method === 'GET' ? 3 : 0,
-    maxRateLimitWaits: 3,
-    priority: PRIORITY.action,
   })
+}
+
+/** A client for a connection's remote that hands back every answer (the proxy), at action priority. */
+export function proxyClientFor(ctx: DirectoryContext, connection: ConnectionRow, method: string): SegmentClient {
+  // Reads may be retried; a write is sent once, as its caller sent it, and its answer returned.
+  return clientFor(ctx, connection, { priority: PRIORITY.action, retries: method === 'GET' ? 3 : 0, maxRateLimitWaits: 3 })
 }
 
 /** A new connection's row: active, never synced, due at once (the scheduler's next pass syncs it). */
@@ -211,7 +218,7 @@ export function newConnectionRow(input: {
   sealedToken: string
   workspace: { id: string; slug: string; name: string }
 }): ConnectionRow {
-  const now = new Date().toISOString()
+  const now = isoNow(systemClock)
   return {
     id: newId(),
     name: input.name,

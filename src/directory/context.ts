@@ -3,7 +3,7 @@ import type { Outbound } from '../outbound/fetch.js'
 import type { ConnectionRow } from '../store/queries/connections.js'
 import type { Store } from '../store/store.js'
 import type { BudgetRegistry } from './budget/remote-budget.js'
-import { type RemoteStats, SegmentClient } from './connectors/segment.js'
+import type { SyncScheduler } from './sync/scheduler.js'
 
 export interface DirectoryConfig {
   /** How often each connection is synced (ms). */
@@ -44,26 +44,13 @@ export interface DirectoryContext {
   /** The only way out to a remote: allowed hosts, no redirects, capped answers. */
   outbound: Outbound
   config: DirectoryConfig
+  /** This process's sync runs, periodic and on request: built with the context (idle until `startServer` starts it). */
+  scheduler: SyncScheduler
 }
+
+/** What a context is built from: its scheduler comes with it (see `SyncScheduler`). */
+export type DirectoryParts = Omit<DirectoryContext, 'scheduler'>
 
 /** The budget key of a stored connection: one budget per remote workspace, shared by sync, actions and proxy. */
 export const budgetKey = (connection: Pick<ConnectionRow, 'base_url' | 'remote_workspace_id'>) =>
   `${connection.base_url}#${connection.remote_workspace_id}`
-
-/** The remote client of a connection, on the shared budget of its remote workspace. */
-export function clientFor(
-  ctx: DirectoryContext,
-  connection: Pick<ConnectionRow, 'base_url' | 'remote_workspace_id' | 'token_ciphertext'>,
-  options: { priority: number; stats?: RemoteStats; onPage?: (path: string, items: number) => void },
-): SegmentClient {
-  return new SegmentClient({
-    baseUrl: connection.base_url,
-    token: ctx.cipher.open(connection.token_ciphertext),
-    outbound: ctx.outbound,
-    budget: ctx.budgets.for(budgetKey(connection)),
-    timeoutMs: ctx.config.remoteTimeoutMs,
-    priority: options.priority,
-    ...(options.stats ? { stats: options.stats } : {}),
-    ...(options.onPage ? { onPage: options.onPage } : {}),
-  })
-}

@@ -1,6 +1,9 @@
 import type { ConnectionRow } from '../store/queries/connections.js'
-import type { DirGroupRow, DirRoleRow, DirUserRow } from '../store/queries/dir-sync.js'
-import type { Person, UnifiedGroup, UnifiedRole, UnifiedUser, UnifiedWorkspace } from './model.js'
+import type { DirGroupRow } from '../store/queries/dir-groups.js'
+import type { DirRoleRow } from '../store/queries/dir-roles.js'
+import type { DirUserRow } from '../store/queries/dir-users.js'
+import type { Connection } from './schemas/connections.js'
+import type { Person, UnifiedGroup, UnifiedRole, UnifiedUser, UnifiedWorkspace } from './schemas/unified.js'
 import { presentGroup as groupAsOfEvent, presentUser as userAsOfEvent, workspaceRef } from './sync/present.js'
 
 /*
@@ -59,7 +62,7 @@ export function presentWorkspace(connection: ConnectionLike): UnifiedWorkspace {
 }
 
 /** A connection as the API shows it: never its token, sealed or not. */
-export function presentConnection(row: ConnectionRow) {
+export function presentConnection(row: ConnectionRow): Connection {
   return {
     id: row.id,
     name: row.name,
@@ -76,13 +79,8 @@ export function presentConnection(row: ConnectionRow) {
   }
 }
 
-export type PersonAccount = Person['accounts'][number] & { email: string; last_seen_at: string; deleted_at: string | null }
-
 /** One person: the accounts (already presented) that share a lower-cased email. */
-export function presentPerson(
-  emailKey: string,
-  accounts: readonly UnifiedUser[],
-): Omit<Person, 'accounts'> & { accounts: PersonAccount[] } {
+export function presentPerson(emailKey: string, accounts: readonly UnifiedUser[]): Person {
   const named = accounts.find((a) => a.status === 'active' && a.name) ?? accounts.find((a) => a.name)
   return {
     email: emailKey,

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { ManualClock } from '../clock.js'
 import { clockConfig, resolveServeConfig, type ServeFlags } from '../config.js'
 import { type Fixture, parseFixture, readFixtureFile } from '../fixtures/schema.js'
-import { seedStore } from '../fixtures/seed.js'
 import { type RunningServer, startServer } from '../server.js'
 import { migrateStore } from '../store/open.js'
 
@@ -131,7 +130,7 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ga
   const server = await startServer(config, () => {})
   if (fixture) {
     try {
-      await seedStore(server.store, fixture, server.accounts.invitations)
+      await server.seeder.seed(fixture)
     } catch (error) {
       await server.stop()
       throw error
@@ -140,6 +139,7 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Ga
   return emulator(server, adminKey)
 }
 
+// Process-wide, not per emulator: default slugs stay unique across every emulator of a test process (they may share a database).
 let slugs = 0
 
 function emulator(server: RunningServer, adminKey: string): Gatehouse {

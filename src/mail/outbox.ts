@@ -6,7 +6,7 @@ import type { OutboxEntry } from '../store/queries/outbox.js'
 import type { Rows, Seek } from '../store/queries/page.js'
 import type { OutboxStatus } from '../store/tables.js'
 import type { CursorCodec } from '../wire/cursor.js'
-import { type PaginationInput, paginate, seekOf } from '../wire/pagination.js'
+import { type PaginationInput, paginate } from '../wire/pagination.js'
 import type { OutboxMessage, OutboxMessageWithBody } from './schemas.js'
 
 /** One message, as every part of Gatehouse that writes mail hands it over. */
@@ -86,7 +86,7 @@ export function outboxPage(q: Queries, cursors: CursorCodec, list: string, input
     cursors,
     `${list}:${status ?? 'all'}`,
     input,
-    (pos, limit) => listOutbox(q, seekOf(pos, limit), status),
+    (seek) => listOutbox(q, seek, status),
     (m) => [m.id],
     () => q.outbox.count(status),
   )

@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { ValidationError } from '../errors.js'
 
 /** A position in one list: continue after or before a key (null = from the start). */
 export interface Position {
@@ -12,7 +11,7 @@ const MAX_CURSOR_LENGTH = 2048
 /**
  * Opaque, signed cursors. The payload names the list it belongs to, so a cursor from /users cannot
  * page /groups; the HMAC (keyed by the store's secret, shared by every replica) means a cursor the
- * server did not issue is refused with a 422 instead of producing a silently wrong page.
+ * server did not issue is refused (a 422, see pagination.ts) instead of producing a silently wrong page.
  */
 export class CursorCodec {
   constructor(private readonly secret: string) {}
@@ -24,23 +23,23 @@ export class CursorCodec {
     return `${payload}.${this.sign(payload)}`
   }
 
-  decode(list: string, cursor: string): Position {
-    const invalid = () => new ValidationError('pagination.cursor is not a cursor this list issued', 'pagination.cursor')
-    if (cursor.length > MAX_CURSOR_LENGTH) throw invalid()
+  /** The position `cursor` names, or undefined when this server did not issue it for `list`. */
+  decode(list: string, cursor: string): Position | undefined {
+    if (cursor.length > MAX_CURSOR_LENGTH) return undefined
     const [payload, signature, ...rest] = cursor.split('.')
-    if (payload === undefined || signature === undefined || rest.length > 0) throw invalid()
+    if (payload === undefined || signature === undefined || rest.length > 0) return undefined
     const expected = Buffer.from(this.sign(payload))
     const given = Buffer.from(signature)
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid()
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined
     let parsed: unknown
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
     } catch {
-      throw invalid()
+      return undefined
     }
     const { l, d, k } = parsed as { l?: unknown; d?: unknown; k?: unknown }
-    if (l !== list || (d !== 'a' && d !== 'b')) throw invalid()
-    if (k !== null && !(Array.isArray(k) && k.every((x) => typeof x === 'string'))) throw invalid()
+    if (l !== list || (d !== 'a' && d !== 'b')) return undefined
+    if (k !== null && !(Array.isArray(k) && k.every((x) => typeof x === 'string'))) return undefined
     return { direction: d === 'a' ? 'after' : 'before', key: k as string[] | null }
   }
 

@@ -4,14 +4,13 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import {
   ApiError,
   BadRequestError,
-  ConflictError,
   NotFoundError,
   PayloadTooLargeError,
-  UnavailableError,
+  RateLimitError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js'
-import { RateLimitErrorWithReset, rateLimitHeaders } from './rate-limit.js'
+import { rateLimitHeaders } from './rate-limit.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 /**
@@ -37,7 +36,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       request.log.error({ err: error, reqId: request.id }, 'unhandled error')
       return send(reply, { type: 'server', message: `Internal server error (request ${request.id})`, status: 500 })
     }
-    if (api instanceof RateLimitErrorWithReset) {
+    if (api instanceof RateLimitError) {
       reply.headers(rateLimitHeaders(api.outcome))
       reply.header('Retry-After', String(Math.ceil(api.outcome.msBeforeNext / 1000)))
     }
@@ -100,30 +99,6 @@ export function expectationFailedHandler(_req: IncomingMessage, res: ServerRespo
   res.end(body)
 }
 
-// PostgreSQL down or restarting: connection refused/reset, admin shutdown, "cannot connect now", too many
-// connections, a pool that timed out waiting, a statement cut off by statement_timeout.
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '08000',
-  '08003',
-  '08006',
-  '57014',
-])
-const UNREACHABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/
-
-/** Whether an error means the store cannot be reached right now (a 503, not a 500). */
-export function isStoreUnreachable(error: { code?: string; message?: string }): boolean {
-  return (error.code !== undefined && UNREACHABLE_CODES.has(error.code)) || UNREACHABLE_MESSAGES.test(error.message ?? '')
-}
-
 function send(reply: FastifyReply, error: WireError) {
   return reply
     .status(error.status)
@@ -144,14 +119,8 @@ function toApiError(error: FastifyError, contentType: string | undefined): ApiEr
       return new BadRequestError('The request body is empty; send a JSON object')
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new BadRequestError('The request body is not valid JSON')
-    case 'SQLITE_BUSY':
-    case 'SQLITE_LOCKED':
-      return new UnavailableError()
   }
-  if (isStoreUnreachable(error)) return new UnavailableError()
-  // A uniqueness race the operation's own checks could not see (two replicas creating one slug at once).
-  if (error.code === '23505' || error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
-    return new ConflictError('A conflicting change was made at the same time; read the current state and retry')
+  // The store's own failures arrive as ApiErrors already: its dialect names them (src/store/store.ts).
   if (error instanceof SyntaxError) return new BadRequestError('The request body is not valid JSON')
   const status = error.statusCode
   if (status !== undefined && status >= 400 && status < 500) return new ApiError(status, 'bad-request', error.message)

@@ -1,6 +1,6 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import { type Clock, systemClock } from '../clock.js'
-import { RateLimitError, type RateLimitState } from '../errors.js'
+import { RateLimitError, type RateLimitOutcome } from '../errors.js'
 
 export interface RateLimitConfig {
   enabled: boolean
@@ -13,10 +13,6 @@ export interface RateLimitConfig {
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { enabled: true, perMinute: 600, writePerMinute: 60 }
-
-export interface RateLimitOutcome extends RateLimitState {
-  resetAt: Date
-}
 
 /** The part of a rate-limiter-flexible limiter Gatehouse uses (clock-limiter.ts implements it too). */
 export type PointsLimiter = Pick<RateLimiterAbstract, 'consume' | 'reward' | 'get' | 'delete'>
@@ -56,7 +52,7 @@ async function spend(limiter: PointsLimiter, key: string, clock: Clock): Promise
   try {
     return outcome(await limiter.consume(key, 1), clock)
   } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw new RateLimitErrorWithReset(outcome(rejection, clock))
+    if (rejection instanceof RateLimiterRes) throw new RateLimitError(outcome(rejection, clock))
     throw rejection
   }
 }
@@ -67,13 +63,6 @@ function outcome(res: RateLimiterRes, clock: Clock): RateLimitOutcome {
     msBeforeNext: res.msBeforeNext,
     consumedPoints: res.consumedPoints,
     resetAt: new Date(clock.ms() + res.msBeforeNext),
-  }
-}
-
-/** A 429 that also knows when the window resets, for the headers. */
-export class RateLimitErrorWithReset extends RateLimitError {
-  constructor(readonly outcome: RateLimitOutcome) {
-    super({ remainingPoints: outcome.remainingPoints, msBeforeNext: outcome.msBeforeNext, consumedPoints: outcome.consumedPoints })
   }
 }
 

@@ -26,7 +26,7 @@ describe('gatehouse sync', () => {
     expect(res.stdout).toMatch(
       /^ok cli-acme \(ws-[^)]+\): succeeded in \d+\.\ds: users 7 \(\+7 ~0 -0\), groups 2 \(\+2 ~0 -0\), memberships 5 \(\+5 ~0 -0\), roles \d+ \(\+\d+ ~0 -0\); 10 requests, 0 rate-limited\n$/,
     )
-    const users = await gh.server.store.read((q) => q.dirSync.usersOf(conn.id))
+    const users = await gh.server.store.read((q) => q.dirUsers.ofConnection(conn.id))
     expect(users).toHaveLength(7)
 
     // By id too, and a second time with nothing to do: the audit trail and totals show no change.
@@ -55,7 +55,7 @@ describe('gatehouse sync', () => {
     const approved = await cli('sync', 'approve', runId as string)
     expect(approved).toMatchObject({ code: 0, stderr: '' })
     expect(approved.stdout).toBe(`Approved run ${runId}: 3 accounts marked deleted, 0 memberships removed.\n`)
-    const rows = await gh.server.store.read((q) => q.dirSync.usersOf(conn.id))
+    const rows = await gh.server.store.read((q) => q.dirUsers.ofConnection(conn.id))
     expect(rows.filter((u) => u.status === 'deleted')).toHaveLength(3)
   })
 

@@ -80,7 +80,7 @@ describe('every text output of the CLI is inert whatever the remote names (built
     const run = await runSync(gh.server.directory, connection.id, { trigger: 'test' })
     expect(run.state, run.error ?? '').toBe('succeeded')
     // What the remote answered is stored as it came: the names are hostile in the directory itself.
-    const users = await gh.server.store.read((q) => q.dirSync.usersOf(connection.id))
+    const users = await gh.server.store.read((q) => q.dirUsers.ofConnection(connection.id))
     expect(users.map((u) => u.name)).toContain(`Mallory${EVIL}`)
   })
   afterAll(() => gh?.stop())

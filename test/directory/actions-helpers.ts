@@ -67,9 +67,9 @@ export async function sync(gh: Gatehouse, connectionId: string) {
 /** The directory's view of one connection: accounts by lower-cased email, groups by name, memberships as "group email". */
 export async function directoryOf(gh: Gatehouse, connection: Pick<ConnectionRow, 'id'>) {
   return gh.server.store.read(async (q) => {
-    const users = await q.dirSync.usersOf(connection.id)
-    const groups = await q.dirSync.groupsOf(connection.id)
-    const memberships = await q.dirSync.membershipsOf(connection.id)
+    const users = await q.dirUsers.ofConnection(connection.id)
+    const groups = await q.dirGroups.ofConnection(connection.id)
+    const memberships = await q.dirGroups.memberships(connection.id)
     const email = new Map(users.map((u) => [u.id, u.email_key]))
     const name = new Map(groups.map((g) => [g.id, g.name]))
     return {
@@ -91,11 +91,11 @@ export async function directoryOf(gh: Gatehouse, connection: Pick<ConnectionRow,
 
 /** Change events an action (not a sync run) appended for one connection after `afterSeq`. */
 export async function actionEvents(gh: Gatehouse, connectionId: string, afterSeq: number) {
-  const page = await gh.server.store.read((q) => q.dirSync.listEvents(afterSeq, 100_000))
+  const page = await gh.server.store.read((q) => q.dirEvents.list(afterSeq, 100_000))
   return page.rows.filter((e) => e.connection_id === connectionId).map((e) => ({ ...e, body: JSON.parse(e.data) }))
 }
 
-export const lastSeq = (gh: Gatehouse) => gh.server.store.read((q) => q.dirSync.lastEventSeq())
+export const lastSeq = (gh: Gatehouse) => gh.server.store.read((q) => q.dirEvents.lastSeq())
 
 export const act = (api: HttpClient, name: string, body: unknown, headers?: Record<string, string>) =>
   api.post(`/directory/actions/${name}`, body, headers)

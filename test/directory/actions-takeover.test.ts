@@ -116,7 +116,7 @@ describe('directory actions: an Idempotency-Key claim whose process died', () =>
     const run = await runSync(replica.directory, connectionId, { trigger: 'test' })
     expect(run.state, run.error ?? '').toBe('succeeded')
     const [users, groups] = await replica.store.read((q) =>
-      Promise.all([q.dirSync.usersOf(connectionId), q.dirSync.groupsOf(connectionId)]),
+      Promise.all([q.dirUsers.ofConnection(connectionId), q.dirGroups.ofConnection(connectionId)]),
     )
     const bob = users.find((u) => u.email_key === 'bob@example.com')
     const eng = groups.find((g) => g.name === 'eng')

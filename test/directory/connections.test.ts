@@ -192,11 +192,11 @@ describe('directory connections', () => {
     await syncNow(gh, keep.id)
     const counts = (id: string) =>
       gh.server.store.read(async (q) => ({
-        users: (await q.dirSync.usersOf(id)).length,
-        groups: (await q.dirSync.groupsOf(id)).length,
-        memberships: (await q.dirSync.membershipsOf(id)).length,
-        roles: (await q.dirSync.rolesOf(id)).length,
-        runs: (await q.dirSync.listRuns({ connectionId: id, before: null, limit: 100 })).rows.length,
+        users: (await q.dirUsers.ofConnection(id)).length,
+        groups: (await q.dirGroups.ofConnection(id)).length,
+        memberships: (await q.dirGroups.memberships(id)).length,
+        roles: (await q.dirRoles.ofConnection(id)).length,
+        runs: (await q.dirRuns.list({ connectionId: id }, { direction: 'after', key: null, limit: 100 })).rows.length,
       }))
     expect(await counts(conn.id)).toEqual({ users: 7, groups: 3, memberships: 5, roles: expect.any(Number), runs: 1 })
     const kept = await counts(keep.id)

@@ -97,7 +97,7 @@ describe('directory people: one row per person across workspaces', () => {
     const pages = await walk(api, '/directory/people?limit=2')
     for (const page of pages) expect(page.length).toBeLessThanOrEqual(2)
     const people = pages.flat()
-    const rows = await gh.server.store.read((q) => Promise.all(Object.values(conn).map((c) => q.dirSync.usersOf(c.id))))
+    const rows = await gh.server.store.read((q) => Promise.all(Object.values(conn).map((c) => q.dirUsers.ofConnection(c.id))))
     const live = rows.flat().filter((u) => u.status !== 'deleted')
     // Keyset on the email in the store's collation: each person exactly once.
     const seen = people.map((p) => p.email)

@@ -53,7 +53,10 @@ describe('unified directory read API', () => {
   }
 
   it('walks every account of both connections exactly once with limit 7', async () => {
-    const stored = await gh.server.store.read(async (q) => [...(await q.dirSync.usersOf(connA.id)), ...(await q.dirSync.usersOf(connB.id))])
+    const stored = await gh.server.store.read(async (q) => [
+      ...(await q.dirUsers.ofConnection(connA.id)),
+      ...(await q.dirUsers.ofConnection(connB.id)),
+    ])
     expect(stored.length).toBeGreaterThanOrEqual(30)
     const pages = await walk(api, '/directory/users?limit=7')
     for (const page of pages.slice(0, -1)) expect(page).toHaveLength(7)
@@ -145,7 +148,7 @@ describe('unified directory read API', () => {
 
   it("shows the connection's last complete sync as last_seen_at of live rows the sync did not rewrite", async () => {
     const [bob] = await users('email=a.bob@example.com')
-    const stored = await gh.server.store.read((q) => q.dirRead.findUser(bob.id))
+    const stored = await gh.server.store.read((q) => q.dirUsers.find(bob.id))
     const connection = await gh.server.store.read((q) => q.connections.find(connA.id))
     expect(bob.last_seen_at).toBe(stored?.last_seen_at)
     const later = new Date(Date.parse(connection?.last_complete_sync_at as string) + 60_000).toISOString()

@@ -3,7 +3,7 @@ import { runSync } from '../../src/directory/sync/run.js'
 import { SyncScheduler } from '../../src/directory/sync/scheduler.js'
 import { connect, directoryServerForSuite } from '../helpers/directory.js'
 import { type Gatehouse, startGatehouse } from '../helpers/gatehouse.js'
-import { createGroup, seedRemote, waitForRun } from './sync-helpers.js'
+import { createGroup, deleteUsers, seedRemote, waitForRun } from './sync-helpers.js'
 
 describe('sync API and change feed', () => {
   const { gh, api } = directoryServerForSuite()
@@ -63,6 +63,49 @@ describe('sync API and change feed', () => {
     expect((await api.post(`/directory/sync-runs/${ids[0]}/approve`)).status).toBe(409)
   })
 
+  it('answers a run exactly as the store holds it: every stat, mode included, on its own and in the list', async () => {
+    const ws = await gh.workspace()
+    const users = await gh.addUsers(
+      ws,
+      Array.from({ length: 4 }, (_, i) => `k${i}@example.com`),
+    )
+    const conn = await connect(gh, ws)
+    const full = await runSync(gh.server.directory, conn.id, { trigger: 'test' })
+    const unchanged = await runSync(gh.server.directory, conn.id, { trigger: 'test' })
+    // Two of five accounts gone is above the drift threshold: held, then approved (which adds approvedAt).
+    await deleteUsers(
+      ws,
+      users.slice(0, 2).map((u) => u.id),
+    )
+    const held = await runSync(gh.server.directory, conn.id, { trigger: 'test' })
+    expect(held.state).toBe('held')
+    expect((await api.post(`/directory/sync-runs/${held.id}/approve`)).status).toBe(200)
+
+    const listed = await api.get(`/directory/sync-runs?connection_id=${conn.id}`)
+    expect(listed.status, listed.text).toBe(200)
+    for (const run of [full, unchanged, held]) {
+      const stored = await gh.server.store.read((q) => q.dirRuns.find(run.id))
+      if (!stored) throw new Error(`run ${run.id} not stored`)
+      const asStored = {
+        ...stored,
+        complete: stored.complete === 1,
+        stats: JSON.parse(stored.stats),
+        pending_deletions: stored.pending_deletions === null ? null : JSON.parse(stored.pending_deletions),
+      }
+      const one = await api.get(`/directory/sync-runs/${run.id}`)
+      expect(one.status, one.text).toBe(200)
+      expect(one.body).toEqual(asStored)
+      expect(listed.body.result.find((r: any) => r.id === run.id)).toEqual(asStored)
+    }
+    const modes = listed.body.result.map((r: any) => [r.id, r.stats.mode])
+    expect(modes).toEqual([
+      [held.id, 'full'],
+      [unchanged.id, 'unchanged'],
+      [full.id, 'full'],
+    ])
+    expect(listed.body.result[0].stats.approvedAt).toEqual(expect.any(String))
+  })
+
   it('serves the change feed in seq order, paged with after and next_cursor', async () => {
     const ws = await gh.workspace()
     await seedRemote(gh, ws, 'e')
@@ -114,12 +157,12 @@ describe('sync API and change feed', () => {
     const run = await scheduler.trigger(conn.id, 'test')
     expect(scheduler.running()).toEqual([conn.id])
     await scheduler.stop({ graceMs: 100, cancelGraceMs: 100 })
-    const stopped = await gh.server.store.read((q) => q.dirSync.findRun(run.id))
+    const stopped = await gh.server.store.read((q) => q.dirRuns.find(run.id))
     expect(stopped).toMatchObject({ state: 'failed', error: expect.stringMatching(/server shut down|server is stopping/) })
     await expect(scheduler.trigger(conn.id)).rejects.toThrow(/stopping/)
     // The cancelled run, once its slow request returns, leaves the record and the connection as they are.
     await new Promise((r) => setTimeout(r, 1700))
-    expect(await gh.server.store.read((q) => q.dirSync.findRun(run.id))).toEqual(stopped)
+    expect(await gh.server.store.read((q) => q.dirRuns.find(run.id))).toEqual(stopped)
     expect((await gh.server.store.read((q) => q.connections.find(conn.id)))?.status).toBe('active')
   })
 })
@@ -137,7 +180,9 @@ describe('sync scheduler', () => {
     const [ca, cb, cc] = [await connect(gh, a), await connect(gh, b), await connect(gh, c)]
     await gh.server.store.write((q) => q.connections.update(cc.id, { status: 'needs_reauth' }))
     const runsOf = (id: string) =>
-      gh.server.store.read(async (q) => (await q.dirSync.listRuns({ connectionId: id, before: null, limit: 100 })).rows.reverse())
+      gh.server.store.read(async (q) =>
+        (await q.dirRuns.list({ connectionId: id }, { direction: 'after', key: null, limit: 100 })).rows.reverse(),
+      )
 
     const deadline = Date.now() + 10_000
     while (
@@ -154,7 +199,7 @@ describe('sync scheduler', () => {
       for (let i = 1; i < runs.length; i++) expect(runs[i]!.started_at >= runs[i - 1]!.finished_at!).toBe(true)
     }
     expect(await runsOf(cc.id)).toEqual([])
-    const users = await gh.server.store.read((q) => q.dirSync.usersOf(ca.id))
+    const users = await gh.server.store.read((q) => q.dirUsers.ofConnection(ca.id))
     expect(users.map((u) => u.email_key).sort()).toEqual([a.owner.email, 's.a@example.com'].sort())
   })
 })

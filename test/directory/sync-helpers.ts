@@ -1,6 +1,6 @@
 import { expect } from 'vitest'
 import type { ConnectionRow } from '../../src/store/queries/connections.js'
-import type { DirEventRow } from '../../src/store/queries/dir-sync.js'
+import type { DirEventRow } from '../../src/store/queries/dir-events.js'
 import type { Gatehouse, HttpClient, SeededWorkspace } from '../helpers/gatehouse.js'
 
 export const ROLE = {
@@ -84,12 +84,12 @@ export async function remoteTruth(ws: SeededWorkspace): Promise<RemoteTruth> {
 /** Every synced row of a connection, as stored. */
 export async function storedRows(gh: Gatehouse, connectionId: string) {
   return gh.server.store.read(async (q) => ({
-    users: await q.dirSync.usersOf(connectionId),
-    groups: await q.dirSync.groupsOf(connectionId),
-    memberships: (await q.dirSync.membershipsOf(connectionId)).sort((a, b) =>
+    users: await q.dirUsers.ofConnection(connectionId),
+    groups: await q.dirGroups.ofConnection(connectionId),
+    memberships: (await q.dirGroups.memberships(connectionId)).sort((a, b) =>
       `${a.group_id}${a.user_id}`.localeCompare(`${b.group_id}${b.user_id}`),
     ),
-    roles: await q.dirSync.rolesOf(connectionId),
+    roles: await q.dirRoles.ofConnection(connectionId),
     connection: (await q.connections.find(connectionId)) as ConnectionRow,
   }))
 }
@@ -164,12 +164,12 @@ export async function expectMirrors(gh: Gatehouse, connectionId: string, truth: 
 
 /** Change events of one connection, in feed order. */
 export async function eventsOf(gh: Gatehouse, connectionId: string, afterSeq = 0): Promise<(DirEventRow & { body: any })[]> {
-  const page = await gh.server.store.read((q) => q.dirSync.listEvents(afterSeq, 100_000))
+  const page = await gh.server.store.read((q) => q.dirEvents.list(afterSeq, 100_000))
   return page.rows.filter((e) => e.connection_id === connectionId).map((e) => ({ ...e, body: JSON.parse(e.data) }))
 }
 
 export async function lastSeq(gh: Gatehouse): Promise<number> {
-  return gh.server.store.read((q) => q.dirSync.lastEventSeq())
+  return gh.server.store.read((q) => q.dirEvents.lastSeq())
 }
 
 /** Polls a run through the API until it has finished. */

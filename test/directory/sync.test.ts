@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { approveRun, runSync, SyncConflictError } from '../../src/directory/sync/run.js'
+import { approveRun, runSync } from '../../src/directory/sync/run.js'
+import { SyncConflictError } from '../../src/errors.js'
 import { newId } from '../../src/ids.js'
 import { connect, directoryServerForSuite } from '../helpers/directory.js'
 import { createGroup, deleteUsers, eventsOf, expectMirrors, lastSeq, remoteTruth, seedRemote, storedRows } from './sync-helpers.js'
@@ -375,7 +376,7 @@ describe('directory sync', () => {
     const stale = newId()
     const at = new Date().toISOString()
     await gh.server.store.write((q) =>
-      q.dirSync.insertRun({
+      q.dirRuns.insert({
         id: stale,
         connection_id: conn.id,
         state: 'running',
@@ -396,9 +397,9 @@ describe('directory sync', () => {
     })
 
     const old = new Date(Date.now() - 3 * 60_000).toISOString()
-    await gh.server.store.write((q) => q.dirSync.updateRun(stale, { heartbeat_at: old }))
+    await gh.server.store.write((q) => q.dirRuns.update(stale, { heartbeat_at: old }))
     expect((await sync(conn.id)).state).toBe('succeeded')
-    const abandoned = await gh.server.store.read((q) => q.dirSync.findRun(stale))
+    const abandoned = await gh.server.store.read((q) => q.dirRuns.find(stale))
     expect(abandoned).toMatchObject({ state: 'failed', error: expect.stringMatching(/Abandoned.*elsewhere:1/) })
   })
 })

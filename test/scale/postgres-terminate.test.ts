@@ -5,7 +5,6 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openPostgres } from '../../src/store/dialects/postgres.js'
 import { migrateStore } from '../../src/store/open.js'
-import { isStoreUnreachable } from '../../src/wire/error-handler.js'
 import { ADMIN_KEY, HttpClient, type HttpResult } from '../helpers/gatehouse.js'
 import { createTestSchema } from '../helpers/postgres.js'
 import { type ServerProcess, spawnServer } from '../helpers/process.js'
@@ -190,7 +189,7 @@ describe('a checked-out PostgreSQL connection whose session is terminated while 
     })
     expect(errors).toEqual([])
     expect(outcome).toBeInstanceOf(Error)
-    expect(isStoreUnreachable(outcome as Error), String(outcome)).toBe(true)
+    expect(handle.classifyError(outcome), String(outcome)).toBe('unavailable')
     await handle.ping()
     expect(handle.pgPool?.totalCount).toBe(1) // the broken client was destroyed, not put back
   })
@@ -209,7 +208,7 @@ describe('a checked-out PostgreSQL connection whose session is terminated while 
       )
     expect(errors).toEqual([])
     expect(failed).toBeInstanceOf(Error)
-    expect(isStoreUnreachable(failed as Error), String(failed)).toBe(true)
+    expect(handle.classifyError(failed), String(failed)).toBe('unavailable')
     // the session (and its advisory lock) died with it: the next write to the workspace is not stuck behind it
     const next = await handle.transaction(async (trx) => (await sql<{ one: number }>`select 1 as one`.execute(trx)).rows[0]?.one, key)
     expect(next).toBe(1)

@@ -1319,6 +1319,91 @@ export interface paths {
         };
         trace?: never;
     };
+    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Replaces the group's permissions (an empty list removes them all), checked as the Public API checks them: known roles, the plan's roles, resource types, existing labels. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspaceId: string;
+                    userGroupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        permissions: {
+                            roleId: string;
+                            resources: {
+                                id: string;
+                                type: "FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE";
+                                labels?: {
+                                    key: string;
+                                    value: string;
+                                    description?: string;
+                                }[];
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                permissions: {
+                                    roleName: string;
+                                    roleId: string;
+                                    resources: {
+                                        id: string;
+                                        type: string;
+                                        labels?: {
+                                            key: string;
+                                            value: string;
+                                            description?: string;
+                                        }[];
+                                    }[];
+                                }[];
+                                preview: {
+                                    roleId: string;
+                                    roleName: string;
+                                    roleDescription: string;
+                                    scopes: string[];
+                                    /** @description The whole grant in one sentence */
+                                    summary: string;
+                                    /** @description The group it comes from; null: held directly */
+                                    group: {
+                                        id: string;
+                                        name: string;
+                                    } | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/members": {
         parameters: {
             query?: never;
@@ -1472,91 +1557,6 @@ export interface paths {
                 };
             };
         };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/console/api/workspaces/{workspaceId}/groups/{userGroupId}/permissions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** @description Replaces the group's permissions (an empty list removes them all), checked as the Public API checks them: known roles, the plan's roles, resource types, existing labels. */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    workspaceId: string;
-                    userGroupId: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        permissions: {
-                            roleId: string;
-                            resources: {
-                                id: string;
-                                type: "FUNCTION" | "SOURCE" | "SPACE" | "WAREHOUSE" | "WORKSPACE";
-                                labels?: {
-                                    key: string;
-                                    value: string;
-                                    description?: string;
-                                }[];
-                            }[];
-                        }[];
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                permissions: {
-                                    roleName: string;
-                                    roleId: string;
-                                    resources: {
-                                        id: string;
-                                        type: string;
-                                        labels?: {
-                                            key: string;
-                                            value: string;
-                                            description?: string;
-                                        }[];
-                                    }[];
-                                }[];
-                                preview: {
-                                    roleId: string;
-                                    roleName: string;
-                                    roleDescription: string;
-                                    scopes: string[];
-                                    /** @description The whole grant in one sentence */
-                                    summary: string;
-                                    /** @description The group it comes from; null: held directly */
-                                    group: {
-                                        id: string;
-                                        name: string;
-                                    } | null;
-                                }[];
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { ValidationError } from '../../errors.js'
 import type { AuditEventRow, ConsoleAuditFilter } from '../../store/queries/audit.js'
+import { pages } from '../../store/queries/page.js'
 import type { Store } from '../../store/store.js'
 import type { CursorCodec } from '../../wire/cursor.js'
 import { paginate } from '../../wire/pagination.js'
@@ -65,21 +66,14 @@ export function auditPage(
   return store.read((q) =>
     paginate(
       cursors,
-      list,
+      { name: list, field: 'cursor', width: 2 },
       { count: page.count ?? DEFAULT_AUDIT_PAGE, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) },
-      (pos, limit) => q.audit.listConsole(filter, { direction: pos.direction, key: eventKey(pos.key), limit }),
+      (seek) => q.audit.listConsole(filter, seek),
       (e) => [e.timestamp, e.id],
       // No total: counting a filtered range of millions of events would cost more than the page.
       undefined,
     ),
   )
-}
-
-function eventKey(key: string[] | null): [string, string] | null {
-  if (key === null) return null
-  const [at, id] = key
-  if (at === undefined || id === undefined) throw new ValidationError('cursor is not a cursor this list issued', 'cursor')
-  return [at, id]
 }
 
 /** Rows read per store round trip while exporting: memory holds one batch, whatever the range. */
@@ -94,15 +88,15 @@ const CSV_COLUMNS = ['timestamp', 'type', 'actor', 'actor_email', 'resource_type
 export function auditCsv(store: Store, filter: ConsoleAuditFilter, batch = CSV_BATCH): Readable {
   async function* lines() {
     yield `${CSV_COLUMNS.join(',')}\r\n`
-    let key: [string, string] | null = null
-    for (;;) {
-      const { rows, hasMore } = await store.read((q) => q.audit.listConsole(filter, { direction: 'after', key, limit: batch }))
+    const batches = pages(
+      (seek) => store.read((q) => q.audit.listConsole(filter, seek)),
+      (row) => [row.timestamp, row.id],
+      batch,
+    )
+    for await (const { rows } of batches) {
       let chunk = ''
       for (const row of rows) chunk += `${CSV_COLUMNS.map((c) => csvCell(row[c] ?? '')).join(',')}\r\n`
       if (chunk !== '') yield chunk
-      const last = rows[rows.length - 1]
-      if (!hasMore || !last) return
-      key = [last.timestamp, last.id]
     }
   }
   return Readable.from(lines(), { objectMode: false })

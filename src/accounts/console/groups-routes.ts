@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { NotFoundError, PlanError } from '../../errors.js'
-import { addEmailsToGroup, createGroup, deleteGroup, findGroup, removeEmailsFromGroup, renameGroup } from '../../iam/operations/groups.js'
+import { PlanError } from '../../errors.js'
+import { createGroup, deleteGroup, findGroup, renameGroup } from '../../iam/operations/groups.js'
 import { replacePermissions } from '../../iam/operations/permissions.js'
 import { toMinimalUserV1, toPermissionV1 } from '../../iam/present.js'
 import { ReplacePermissionsBody, StatusOutput } from '../../iam/schemas/common.js'
@@ -8,7 +8,8 @@ import { GroupNameBody } from '../../iam/schemas/groups.js'
 import type { GroupRow } from '../../store/queries/groups.js'
 import type { Queries } from '../../store/queries/index.js'
 import type { PermissionRow } from '../../store/queries/permissions.js'
-import { paginate, seekOf } from '../../wire/pagination.js'
+import type { Store } from '../../store/store.js'
+import { paginate } from '../../wire/pagination.js'
 import type { ConsoleDeps } from '../routes.js'
 import { DEFAULT_MEMBERS_PAGE, SIGNED_IN_ROUTE, WorkspaceParams } from '../schemas.js'
 import type { SignedIn } from '../sessions.js'
@@ -16,9 +17,6 @@ import { ownerAccessTo, personActor, type WorkspaceAccess } from '../workspaces.
 import {
   GroupDetailOutput,
   GroupDetailQuery,
-  GroupEmailsBody,
-  GroupInviteParams,
-  GroupMemberParams,
   GroupOutput,
   GroupParams,
   GroupPermissionsOutput,
@@ -34,6 +32,12 @@ async function groupsAccess(q: Queries, workspaceId: string, who: SignedIn): Pro
   return access
 }
 
+/** One change to a group, in one transaction of the workspace, by the signed-in owner. */
+export const groupChange =
+  (store: Store) =>
+  <T>(workspaceId: string, who: SignedIn, work: (q: Queries, access: WorkspaceAccess) => Promise<T>) =>
+    store.write(async (q) => work(q, await groupsAccess(q, workspaceId, who)), { workspace: workspaceId })
+
 export const toGroupSummary = (g: GroupRow) => ({ id: g.id, name: g.name, memberCount: g.member_count, inviteCount: g.invite_count })
 
 function presentPermissions(permissions: readonly PermissionRow[]) {
@@ -45,9 +49,7 @@ export const groupsRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, 
   const { store } = accounts
   const route = { ...SIGNED_IN_ROUTE }
 
-  /** One change to a group, in one transaction of the workspace, by the signed-in owner. */
-  const change = <T>(workspaceId: string, who: SignedIn, work: (q: Queries, access: WorkspaceAccess) => Promise<T>) =>
-    store.write(async (q) => work(q, await groupsAccess(q, workspaceId, who)), { workspace: workspaceId })
+  const change = groupChange(store)
 
   const listDoc =
     "The workspace's user groups with their member and pending-invite counts (Business plan; others get the Public API's plan error). `search` matches a part of the name in any case. Keyset pages of `count` (1-200, default 50) in creation order; `cursor` is a page's `pagination.next` or `previous`."
@@ -63,7 +65,7 @@ export const groupsRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, 
           // The search is part of the list's name: a cursor works only with the search it was issued for.
           `console/workspaces/${workspace.id}/groups|${search ?? ''}`,
           { count: req.query.count ?? DEFAULT_MEMBERS_PAGE, ...(req.query.cursor === undefined ? {} : { cursor: req.query.cursor }) },
-          (position, limit) => q.groupSearch.list(workspace.id, search, seekOf(position, limit)),
+          (seek) => q.groupSearch.list(workspace.id, search, seek),
           (g) => [g.id],
           () => q.groupSearch.count(workspace.id, search),
         )
@@ -111,22 +113,22 @@ export const groupsRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, 
           cursors,
           `console/groups/${group.id}/members`,
           page(req.query.membersCursor),
-          (position, limit) => q.groups.listMembers(group.id, seekOf(position, limit)),
+          (seek) => q.groups.listMembers(workspace.id, group.id, seek),
           (u) => [u.id],
-          () => q.groups.countMembers(group.id),
+          () => q.groups.countMembers(workspace.id, group.id),
         )
         const invites = await paginate(
           cursors,
           `console/groups/${group.id}/invites`,
           page(req.query.invitesCursor),
-          (position, limit) => q.groups.listInvites(group.id, seekOf(position, limit)),
+          (seek) => q.groups.listInvites(workspace.id, group.id, seek),
           (i) => [i.id],
-          () => q.groups.countInvites(group.id),
+          () => q.groups.countInvites(workspace.id, group.id),
         )
         return {
           data: {
             group: toGroupSummary(group),
-            ...presentPermissions(await q.permissions.ofSubjects('group', [group.id])),
+            ...presentPermissions(await q.permissions.ofSubjects(workspace.id, 'group', [group.id])),
             members: { users: members.items.map(toMinimalUserV1), pagination: members.pagination },
             invites: {
               invites: invites.items.map((i) => ({ id: i.id, email: i.email, createdAt: i.created_at })),
@@ -174,73 +176,6 @@ export const groupsRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app, 
       )
       return { data: { status: 'SUCCESS' as const } }
     },
-  )
-
-  const addDoc =
-    "Adds emails to a group, as the Public API's addUsersToUserGroup: a member joins, an invited email joins as its pending invite, and any other email becomes a new invite of the workspace in this group."
-  app.post(
-    '/workspaces/:workspaceId/groups/:userGroupId/members',
-    { schema: { ...route, description: addDoc, params: GroupParams, body: GroupEmailsBody, response: { 200: GroupOutput } } },
-    async (req) => {
-      const answer = await change(req.params.workspaceId, req.signedIn, async (q, access) => {
-        const actor = personActor(access, req.signedIn)
-        const group = await addEmailsToGroup(q, access.workspace.id, req.params.userGroupId, req.body.emails, actor, accounts.invitations)
-        return { data: { group: toGroupSummary(group) } }
-      })
-      // The new invites' mail is queued with the change: send it now it has committed.
-      accounts.mailQueued()
-      return answer
-    },
-  )
-
-  app.delete(
-    '/workspaces/:workspaceId/groups/:userGroupId/members/:userId',
-    {
-      schema: {
-        ...route,
-        description: 'Takes a member out of the group (they stay in the workspace). 404 for a user of another workspace.',
-        params: GroupMemberParams,
-        response: { 200: GroupOutput },
-      },
-    },
-    async (req) =>
-      change(req.params.workspaceId, req.signedIn, async (q, access) => {
-        const user = await q.users.find(access.workspace.id, req.params.userId)
-        if (!user) throw new NotFoundError(`User ${req.params.userId}`, 'userId')
-        const group = await removeEmailsFromGroup(
-          q,
-          access.workspace.id,
-          req.params.userGroupId,
-          [user.email],
-          personActor(access, req.signedIn),
-        )
-        return { data: { group: toGroupSummary(group) } }
-      }),
-  )
-
-  app.delete(
-    '/workspaces/:workspaceId/groups/:userGroupId/invites/:inviteId',
-    {
-      schema: {
-        ...route,
-        description: 'Takes a pending invite out of the group (the invite stays pending in the workspace).',
-        params: GroupInviteParams,
-        response: { 200: GroupOutput },
-      },
-    },
-    async (req) =>
-      change(req.params.workspaceId, req.signedIn, async (q, access) => {
-        const [invite] = await q.invites.findByIds(access.workspace.id, [req.params.inviteId])
-        if (!invite) throw new NotFoundError(`Invite ${req.params.inviteId}`, 'inviteId')
-        const group = await removeEmailsFromGroup(
-          q,
-          access.workspace.id,
-          req.params.userGroupId,
-          [invite.email],
-          personActor(access, req.signedIn),
-        )
-        return { data: { group: toGroupSummary(group) } }
-      }),
   )
 
   app.put(

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { emailKey } from '../../email.js'
 import { ConflictError, NotAllowedError, NotFoundError } from '../../errors.js'
-import { emailKey } from '../../iam/operations/members.js'
 import { outboxPage, readMessage, retryMessage } from '../../mail/outbox.js'
 import type { AccountListRow } from '../../store/queries/account-search.js'
 import type { AccountRow } from '../../store/queries/accounts.js'
 import type { Queries } from '../../store/queries/index.js'
-import { paginate, seekOf } from '../../wire/pagination.js'
+import { paginate } from '../../wire/pagination.js'
 import { addInstanceAdmin, removeInstanceAdmin } from '../accounts.js'
 import { type AccountEventType, type ActedBy, type Client, recordEvent } from '../events.js'
 import { mfaStatus, resetMfa } from '../mfa.js'
@@ -157,7 +157,7 @@ export const instanceRoutes: FastifyPluginAsyncTypebox<ConsoleDeps> = async (app
           // The search is part of the list's name: a cursor works only with the search it was issued for.
           `console/instance/accounts|${search ?? ''}`,
           { count: count ?? DEFAULT_INSTANCE_PAGE, ...(cursor === undefined ? {} : { cursor }) },
-          (pos, limit) => q.accountSearch.list(search, seekOf(pos, limit)),
+          (seek) => q.accountSearch.list(search, seek),
           (row) => [row.email_key],
           () => q.accountSearch.count(search),
         ),

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { emailKey } from '../../email.js'
 import { NotFoundError, PlanError } from '../../errors.js'
 import { addEmailsToGroup } from '../../iam/operations/groups.js'
 import { createLabel, deleteLabel } from '../../iam/operations/labels.js'
-import { createInvites, deleteInvites, emailKey } from '../../iam/operations/members.js'
+import { createInvites, deleteInvites } from '../../iam/operations/members.js'
 import { permissionContext } from '../../iam/operations/permissions.js'
 import { bySubject, toPermissionV1 } from '../../iam/present.js'
 import { checkInvitePermissions } from '../../iam/rules/permissions.js'
@@ -12,7 +13,7 @@ import type { Queries } from '../../store/queries/index.js'
 import type { LabelRow } from '../../store/queries/labels.js'
 import type { InviteRow } from '../../store/queries/members.js'
 import type { CursorCodec } from '../../wire/cursor.js'
-import { paginate, seekOf } from '../../wire/pagination.js'
+import { paginate } from '../../wire/pagination.js'
 import { resendInvitations } from '../invitations.js'
 import type { ConsoleDeps } from '../routes.js'
 import { SIGNED_IN_ROUTE, WorkspaceParams } from '../schemas.js'
@@ -210,7 +211,7 @@ async function invitesPage(
     // The search is part of the list's name: a cursor works only with the search it was issued for.
     `console/workspaces/${workspaceId}/invites|${search ?? ''}`,
     { count: query.count ?? DEFAULT_INVITES_PAGE, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) },
-    (position, limit) => q.inviteLinks.searchInvites(workspaceId, search, seekOf(position, limit)),
+    (seek) => q.inviteLinks.searchInvites(workspaceId, search, seek),
     (invite) => [invite.id],
     () => q.inviteLinks.countInvites(workspaceId, search),
   )
@@ -219,9 +220,9 @@ async function invitesPage(
 
 async function presentInvites(q: Queries, workspaceId: string, invites: readonly InviteRow[]) {
   const ids = invites.map((i) => i.id)
-  const permissions = bySubject(await q.permissions.ofSubjects('invite', ids))
-  const memberships = await q.groups.groupsOfInvites(ids)
-  const names = new Map((await q.groups.namesOf([...new Set(memberships.map((m) => m.group_id))])).map((g) => [g.id, g.name]))
+  const permissions = bySubject(await q.permissions.ofSubjects(workspaceId, 'invite', ids))
+  const memberships = await q.groups.groupsOfInvites(workspaceId, ids)
+  const names = new Map((await q.groups.namesOf(workspaceId, [...new Set(memberships.map((m) => m.group_id))])).map((g) => [g.id, g.name]))
   const links = await q.inviteLinks.newestOfInvites(workspaceId, ids)
   const now = q.clock.now().toISOString()
   return invites.map((invite) => {

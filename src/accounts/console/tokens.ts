@@ -46,7 +46,7 @@ export async function sendTokenCode(ctx: AccountsContext, workspaceId: string, w
       const { workspace } = await ownerAccessTo(q, workspaceId, who)
       const now = q.clock.now()
       const at = now.toISOString()
-      await q.codes.prune(who.accountId, PURPOSE, at)
+      await q.codes.prune(workspace.id, who.accountId, PURPOSE, at)
       const row = {
         id: newId(),
         account_id: who.accountId,
@@ -94,13 +94,13 @@ export async function createTokenWithCode(
   const row = await ctx.store.write(
     async (q) => {
       await ownerAccessTo(q, workspaceId, who)
-      const found = await q.codes.find(input.codeId)
+      const found = await q.codes.find(workspaceId, input.codeId)
       const at = q.clock.now().toISOString()
       const mine = found && found.account_id === who.accountId && found.workspace_id === workspaceId && found.purpose === PURPOSE
       if (!mine) return { problem: 'This security code was not sent to you for this workspace; ask for a new one' }
       const problem = codeProblem(found, at)
       if (problem) return { problem }
-      if (!(await q.codes.spendAttempt(found.id, CODE_MAX_ATTEMPTS, at)))
+      if (!(await q.codes.spendAttempt(workspaceId, found.id, CODE_MAX_ATTEMPTS, at)))
         return { problem: 'This security code can no longer be used; ask for a new one' }
       return { code: found }
     },
@@ -123,7 +123,7 @@ export async function createTokenWithCode(
     async (q) => {
       const access = await ownerAccessTo(q, workspaceId, who)
       const at = q.clock.now().toISOString()
-      if (!(await q.codes.use(row.code.id, at)))
+      if (!(await q.codes.use(workspaceId, row.code.id, at)))
         throw new ValidationError('code: This security code was already used; ask for a new one', 'code')
       const { token, secret } = await createToken(q, workspaceId, description, input.access, personActor(access, who))
       await recordEvent(q, who.accountId, 'token_created', client, at, { workspaceId, tokenId: token.id, access: input.access })

@@ -1,7 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { bySubject } from '../../iam/present.js'
 import { roleName } from '../../iam/rules/roles.js'
-import type { UserFilter } from '../../store/queries/members.js'
+import type { Queries } from '../../store/queries/index.js'
+import type { UserFilter, UserRow } from '../../store/queries/members.js'
+import { pages } from '../../store/queries/page.js'
 import type { Store } from '../../store/store.js'
 import { describeGrant } from './access-words.js'
 
@@ -28,28 +30,34 @@ const csvLine = (cells: readonly string[]) => `${cells.map(csvCell).join(',')}\r
  */
 export async function* usersCsv(store: Store, workspaceId: string, filter: UserFilter): AsyncGenerator<string> {
   yield csvLine(USERS_CSV_COLUMNS)
-  let after: string | null = null
-  for (;;) {
-    const batch: { text: string; last: string | undefined; hasMore: boolean } = await store.read(async (q) => {
-      const { rows, hasMore } = await q.users.listFiltered(workspaceId, filter, { direction: 'after', key: after, limit: CSV_BATCH })
-      const ids = rows.map((u) => u.id)
-      const permissions = bySubject(await q.permissions.ofSubjects('user', ids))
-      const groups = new Map<string, string[]>()
-      for (const m of await q.groups.groupsOfUsers(ids)) groups.set(m.user_id, [...(groups.get(m.user_id) ?? []), m.name])
-      const text = rows
-        .map((u) => {
-          const own = permissions.get(u.id) ?? []
-          const roles = own.map((p) => roleName(p.role_id)).join('; ')
-          const access = own.map((p) => describeGrant(p).summary).join('; ')
-          return csvLine([u.id, u.name, u.email, roles, access, (groups.get(u.id) ?? []).join('; ')])
-        })
-        .join('')
-      return { text, last: rows[rows.length - 1]?.id, hasMore }
-    })
+  const batches = pages(
+    (seek) =>
+      store.read(async (q) => {
+        const page = await q.users.listFiltered(workspaceId, filter, seek)
+        return { ...page, text: await userLines(q, workspaceId, page.rows) }
+      }),
+    (u) => [u.id],
+    CSV_BATCH,
+  )
+  for await (const batch of batches) {
     if (batch.text !== '') yield batch.text
-    if (!batch.hasMore || batch.last === undefined) return
-    after = batch.last
     // SQLite reads synchronously: let other requests (and the socket) have the event loop between batches.
     await nextTurn()
   }
+}
+
+/** The CSV lines of one batch of users, with their roles, access and groups read in the same transaction. */
+async function userLines(q: Queries, workspaceId: string, rows: readonly UserRow[]): Promise<string> {
+  const ids = rows.map((u) => u.id)
+  const permissions = bySubject(await q.permissions.ofSubjects(workspaceId, 'user', ids))
+  const groups = new Map<string, string[]>()
+  for (const m of await q.groups.groupsOfUsers(workspaceId, ids)) groups.set(m.user_id, [...(groups.get(m.user_id) ?? []), m.name])
+  return rows
+    .map((u) => {
+      const own = permissions.get(u.id) ?? []
+      const roles = own.map((p) => roleName(p.role_id)).join('; ')
+      const access = own.map((p) => describeGrant(p).summary).join('; ')
+      return csvLine([u.id, u.name, u.email, roles, access, (groups.get(u.id) ?? []).join('; ')])
+    })
+    .join('')
 }

@@ -26,10 +26,11 @@ async function findUser(q: Queries, workspaceId: string, userId: string): Promis
 
 /** A member as the detail panel shows them: their own permissions, their groups, and every grant in words. */
 async function userDetail(q: Queries, user: UserRow) {
-  const own = await q.permissions.ofSubjects('user', [user.id])
-  const groups = (await q.groups.groupsOfUsers([user.id])).map(({ id, name }) => ({ id, name }))
+  const own = await q.permissions.ofSubjects(user.workspace_id, 'user', [user.id])
+  const groups = (await q.groups.groupsOfUsers(user.workspace_id, [user.id])).map(({ id, name }) => ({ id, name }))
   const ofGroup = bySubject(
     await q.permissions.ofSubjects(
+      user.workspace_id,
       'group',
       groups.map((g) => g.id),
     ),

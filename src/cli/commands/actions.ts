@@ -2,10 +2,10 @@ import { Command } from 'commander'
 import { runAction } from '../../directory/actions/run.js'
 import type { ActionInputs, ActionName, ActionResult } from '../../directory/actions/types.js'
 import type { DirectoryContext } from '../../directory/context.js'
-import { emailKey } from '../../directory/sync/plan.js'
+import { emailKey } from '../../email.js'
 import { NotFoundError } from '../../errors.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
-import type { DirUserRow } from '../../store/queries/dir-sync.js'
+import type { DirUserRow } from '../../store/queries/dir-users.js'
 import { allowRemoteHostOption, databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, withDirectory } from '../store.js'
 import { jsonLine, oneLine, screenText } from '../terminal.js'
@@ -26,92 +26,86 @@ interface Common extends StoreFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
 
-export function inviteCommand(): Command {
-  return new Command('invite')
-    .description('invite an email to a connected workspace, with roles and groups')
-    .argument('<email>', 'who to invite')
-    .requiredOption('--connection <connection>', 'connection id, name or remote workspace slug')
-    .option('--role <role>', 'Segment role id (or directory role id), granted on the workspace; repeatable', collect)
-    .option('--group <group>', 'group name, directory id or remote id; repeatable', collect)
+/** The options every action command takes after its own: a dry run, JSON output, and where the directory is. */
+function withActionOptions(command: Command): Command {
+  return command
     .option('--dry-run', 'print the calls it would make, and make none')
     .addOption(jsonOption())
     .addOption(dbOption())
     .addOption(allowRemoteHostOption())
     .addOption(databaseUrlOption())
-    .action(async (email: string, o: Common & { connection: string; role?: string[]; group?: string[] }) => {
-      await withDirectory(o, async (ctx) => {
-        const connection = await ctx.store.read((q) => findConnection(q, o.connection))
-        const groupIds = await resolveGroups(ctx, connection, o.group ?? [])
-        const input: ActionInputs['invite'] = {
-          connection_id: connection.id,
-          email,
-          ...(o.role ? { role_ids: o.role } : {}),
-          ...(groupIds.length > 0 ? { group_ids: groupIds } : {}),
-        }
-        await perform(ctx, 'invite', input, email, o)
-      })
+}
+
+export function inviteCommand(): Command {
+  return withActionOptions(
+    new Command('invite')
+      .description('invite an email to a connected workspace, with roles and groups')
+      .argument('<email>', 'who to invite')
+      .requiredOption('--connection <connection>', 'connection id, name or remote workspace slug')
+      .option('--role <role>', 'Segment role id (or directory role id), granted on the workspace; repeatable', collect)
+      .option('--group <group>', 'group name, directory id or remote id; repeatable', collect),
+  ).action(async (email: string, o: Common & { connection: string; role?: string[]; group?: string[] }) => {
+    await withDirectory(o, async (ctx) => {
+      const connection = await ctx.store.read((q) => findConnection(q, o.connection))
+      const groupIds = await resolveGroups(ctx, connection, o.group ?? [])
+      const input: ActionInputs['invite'] = {
+        connection_id: connection.id,
+        email,
+        ...(o.role ? { role_ids: o.role } : {}),
+        ...(groupIds.length > 0 ? { group_ids: groupIds } : {}),
+      }
+      await perform(ctx, 'invite', input, email, o)
     })
+  })
 }
 
 export function groupsCommand(): Command {
   const cmd = new Command('groups').description('add directory users (members or invites) to groups, or remove them')
-  cmd
-    .command('add')
-    .description('add a user or an invited user to groups')
-    .argument('<user>', 'directory user id, or an email (with --connection if it has accounts in several)')
-    .argument('<groups...>', 'group names, directory ids or remote ids')
-    .option('--connection <connection>', 'connection id, name or remote workspace slug')
-    .option('--dry-run', 'print the calls it would make, and make none')
-    .addOption(jsonOption())
-    .addOption(dbOption())
-    .addOption(allowRemoteHostOption())
-    .addOption(databaseUrlOption())
-    .action(async (ref: string, groups: string[], o: Common & { connection?: string }) => {
-      await withDirectory(o, async (ctx) => {
-        const user = await findUser(ctx, ref, o.connection)
-        const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
-        const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
-        await perform(ctx, 'add_to_groups', input, user.email, o)
-      })
+  withActionOptions(
+    cmd
+      .command('add')
+      .description('add a user or an invited user to groups')
+      .argument('<user>', 'directory user id, or an email (with --connection if it has accounts in several)')
+      .argument('<groups...>', 'group names, directory ids or remote ids')
+      .option('--connection <connection>', 'connection id, name or remote workspace slug'),
+  ).action(async (ref: string, groups: string[], o: Common & { connection?: string }) => {
+    await withDirectory(o, async (ctx) => {
+      const user = await findUser(ctx, ref, o.connection)
+      const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
+      const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
+      await perform(ctx, 'add_to_groups', input, user.email, o)
     })
-  cmd
-    .command('remove')
-    .description('remove a user or an invited user from groups; --all removes a synced member from every group')
-    .argument('<user>', 'directory user id, or an email (with --connection if it has accounts in several)')
-    .argument('[groups...]', 'group names, directory ids or remote ids')
-    .option('--all', 'every group the directory has synced for this member (not for invites)')
-    .option('--connection <connection>', 'connection id, name or remote workspace slug')
-    .option('--dry-run', 'print the calls it would make, and make none')
-    .addOption(jsonOption())
-    .addOption(dbOption())
-    .addOption(allowRemoteHostOption())
-    .addOption(databaseUrlOption())
-    .action(async (ref: string, groups: string[], o: Common & { connection?: string; all?: boolean }) => {
-      if (o.all && groups.length > 0) throw new UsageError('name groups or pass --all, not both')
-      if (!o.all && groups.length === 0) throw new UsageError('name at least one group, or pass --all')
-      await withDirectory(o, async (ctx) => {
-        const user = await findUser(ctx, ref, o.connection)
-        if (o.all) return perform(ctx, 'remove_from_all_groups', { user_id: user.id }, user.email, o)
-        const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
-        const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
-        return perform(ctx, 'remove_from_groups', input, user.email, o)
-      })
+  })
+  withActionOptions(
+    cmd
+      .command('remove')
+      .description('remove a user or an invited user from groups; --all removes a synced member from every group')
+      .argument('<user>', 'directory user id, or an email (with --connection if it has accounts in several)')
+      .argument('[groups...]', 'group names, directory ids or remote ids')
+      .option('--all', 'every group the directory has synced for this member (not for invites)')
+      .option('--connection <connection>', 'connection id, name or remote workspace slug'),
+  ).action(async (ref: string, groups: string[], o: Common & { connection?: string; all?: boolean }) => {
+    if (o.all && groups.length > 0) throw new UsageError('name groups or pass --all, not both')
+    if (!o.all && groups.length === 0) throw new UsageError('name at least one group, or pass --all')
+    await withDirectory(o, async (ctx) => {
+      const user = await findUser(ctx, ref, o.connection)
+      if (o.all) return perform(ctx, 'remove_from_all_groups', { user_id: user.id }, user.email, o)
+      const connection = await ctx.store.read((q) => findConnection(q, user.connection_id))
+      const input = { user_id: user.id, group_ids: await resolveGroups(ctx, connection, groups) }
+      return perform(ctx, 'remove_from_groups', input, user.email, o)
     })
+  })
   return cmd
 }
 
 export function offboardCommand(): Command {
-  return new Command('offboard')
-    .description('delete a person from every connected workspace: members by id, pending invites by email')
-    .argument('<email>', 'the person')
-    .option('--dry-run', 'print the calls it would make, and make none')
-    .addOption(jsonOption())
-    .addOption(dbOption())
-    .addOption(allowRemoteHostOption())
-    .addOption(databaseUrlOption())
-    .action(async (email: string, o: Common) => {
-      await withDirectory(o, (ctx) => perform(ctx, 'offboard', { email }, email, o))
-    })
+  return withActionOptions(
+    new Command('offboard')
+      .description('delete a person from every connected workspace: members by id, pending invites by email')
+      .argument('<email>', 'the person'),
+  ).action(async (email: string, o: Common) => {
+    await withDirectory(o, (ctx) => perform(ctx, 'offboard', { email }, email, o))
+  })
 }
 
 /** A directory user by id, or the live account of an email (in the one connection that has it, or the one named). */
@@ -132,7 +126,7 @@ async function findUser(ctx: DirectoryContext, ref: string, connectionRef: strin
 /** Group names (as synced), directory ids and remote ids, all resolved to directory ids within the connection. */
 async function resolveGroups(ctx: DirectoryContext, connection: ConnectionRow, refs: readonly string[]): Promise<string[]> {
   if (refs.length === 0) return []
-  const groups = (await ctx.store.read((q) => q.dirSync.groupsOf(connection.id))).filter((g) => g.deleted_at === null)
+  const groups = (await ctx.store.read((q) => q.dirGroups.ofConnection(connection.id))).filter((g) => g.deleted_at === null)
   return refs.map((ref) => {
     const group = groups.find((g) => g.id === ref || g.remote_id === ref) ?? groups.find((g) => g.name === ref)
     if (!group) throw new NotFoundError(`Group ${ref} in connection ${connection.name}`)

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander'
 import { createApiKey } from '../../directory/api-keys.js'
-import type { UnifiedUser } from '../../directory/model.js'
 import { getPerson, listUsers, type UserQuery } from '../../directory/read.js'
+import type { UnifiedUser } from '../../directory/schemas/unified.js'
 import { NotFoundError } from '../../errors.js'
+import { pages } from '../../store/queries/page.js'
 import type { DirUserStatus } from '../../store/tables.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { findConnection, output, withStore } from '../store.js'
@@ -70,13 +71,12 @@ export function usersCommand(): Command {
               ...(o.connection === undefined ? {} : { connection_id: (await findConnection(q, o.connection)).id }),
             }
             const all: UnifiedUser[] = []
-            for (let after: string | null = null; ; ) {
-              const page = await listUsers(q, query, { after, limit: 1000 })
-              all.push(...page.users)
-              const last = page.rows.rows.at(-1)
-              if (!page.rows.hasMore || !last) return all
-              after = last.id
-            }
+            for await (const page of pages(
+              (seek) => listUsers(q, query, seek),
+              (row) => [row.id],
+            ))
+              all.push(...page.result)
+            return all
           }),
         )
         const rows = [...users]

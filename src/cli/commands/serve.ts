@@ -110,9 +110,8 @@ async function readSeed(file: string): Promise<Fixture> {
 
 /** Seeds the store (or keeps it, seeded from this fixture before); a store it cannot seed stops the server. */
 async function seedOrStop(server: RunningServer, fixture: Fixture, file: string): Promise<void> {
-  const { seedStore } = await import('../../fixtures/seed.js')
   try {
-    const outcome = await seedStore(server.store, fixture, server.accounts.invitations)
+    const outcome = await server.seeder.seed(fixture)
     server.mailer.poke()
     const count = `${fixture.workspaces.length} workspace${fixture.workspaces.length === 1 ? '' : 's'}`
     console.log(outcome === 'seeded' ? `Seeded ${count} from ${file}.` : `Kept the ${count} seeded from ${file} before.`)

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
-import { emailKey } from '../../iam/operations/members.js'
+import { emailKey } from '../../email.js'
 import { createWorkspace, SLUG_PATTERN } from '../../iam/operations/workspaces.js'
+import { allPages } from '../../store/queries/page.js'
 import type { Plan } from '../../store/tables.js'
 import { databaseUrlOption, dbOption, jsonOption, type StoreFlags, UsageError } from '../program.js'
 import { output, withStore } from '../store.js'
@@ -65,17 +66,13 @@ export function workspaceCommand(): Command {
     .addOption(databaseUrlOption())
     .addOption(jsonOption())
     .action(async (o: StoreFlags & { json?: boolean }) => {
-      const workspaces = await withStore(o, async (store) => {
-        const all = []
-        let key: string | null = null
-        for (;;) {
-          const page = await store.read((q) => q.workspaces.list({ direction: 'after', key, limit: 1000 }))
-          all.push(...page.rows.map(({ id, slug, name, plan }) => ({ id, slug, name, plan })))
-          const last = page.rows.at(-1)
-          if (!page.hasMore || !last) return all
-          key = last.id
-        }
-      })
+      const all = await withStore(o, (store) =>
+        allPages(
+          (seek) => store.read((q) => q.workspaces.list(seek)),
+          (w) => [w.id],
+        ),
+      )
+      const workspaces = all.map(({ id, slug, name, plan }) => ({ id, slug, name, plan }))
       output(
         o.json,
         { workspaces },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { isoAt } from '../../clock.js'
 import { ConflictError, ValidationError } from '../../errors.js'
 import { type IdempotencyRow, IN_FLIGHT } from '../../store/queries/dir-actions.js'
 import type { Queries } from '../../store/queries/index.js'
@@ -27,8 +28,6 @@ export type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; body
 
 /** Stores the answer to a claimed request, in the caller's transaction (the one recording the action's effects). */
 export type RecordAnswer = (q: Queries, status: number, body: unknown) => Promise<void>
-
-const iso = (ms: number) => new Date(ms).toISOString()
 
 const stillInProgress = (key: string) =>
   new ConflictError(`A request with Idempotency-Key ${key} is still in progress; retry once it has answered`, {
@@ -60,16 +59,16 @@ export async function claimKey(ctx: DirectoryContext, apiKeyId: string, key: str
   checkKey(key)
   return ctx.store.write(async (q) => {
     const now = Date.now()
-    await q.dirActions.purgeIdempotency(iso(now - IDEMPOTENCY_RETENTION_MS))
+    await q.dirActions.purgeIdempotency(isoAt(now - IDEMPOTENCY_RETENTION_MS))
     const row: IdempotencyRow = {
       key,
       api_key_id: apiKeyId,
       request_hash: hash,
       status: IN_FLIGHT,
       response: '',
-      created_at: iso(now),
+      created_at: isoAt(now),
       owner: PROCESS_OWNER,
-      heartbeat_at: iso(now),
+      heartbeat_at: isoAt(now),
     }
     if (await q.dirActions.claimIdempotency(row)) return { kind: 'claimed' }
     const prior = await q.dirActions.findIdempotency(apiKeyId, key)
@@ -102,7 +101,7 @@ export async function withIdempotencyKey<T>(
   const claimed = await claimKey(ctx, apiKeyId, key, hash)
   if (claimed.kind === 'replay') return claimed
   const stopBeating = keepBeating(ctx.config.staleRunMs, () =>
-    ctx.store.write((q) => q.dirActions.heartbeatIdempotency(apiKeyId, key, PROCESS_OWNER, iso(Date.now()))),
+    ctx.store.write((q) => q.dirActions.heartbeatIdempotency(apiKeyId, key, PROCESS_OWNER, isoAt(Date.now()))),
   )
   try {
     const value = await act(async (q, status, body) => {

@@ -1,21 +1,11 @@
+import { emailKey } from '../../email.js'
 import { NotFoundError, ValidationError } from '../../errors.js'
 import type { ConnectionRow } from '../../store/queries/connections.js'
-import type { DirGroupRow, DirUserRow } from '../../store/queries/dir-sync.js'
+import type { DirGroupRow } from '../../store/queries/dir-groups.js'
+import type { DirUserRow } from '../../store/queries/dir-users.js'
 import type { Queries } from '../../store/queries/index.js'
-import { emailKey } from '../sync/plan.js'
 import { parseJson } from '../sync/present.js'
-import type {
-  ActionInputs,
-  ActionName,
-  ActionPlan,
-  GroupsInput,
-  InviteInput,
-  OffboardInput,
-  PartError,
-  PlannedCall,
-  PlannedPart,
-  UserInput,
-} from './types.js'
+import type { ActionInputs, ActionName, ActionPlan, Effect, PartError, PlannedCall, PlannedPart } from './types.js'
 
 /*
  * Planning reads only the directory: which remote calls an action needs, in which connection, and what
@@ -56,13 +46,24 @@ async function liveUser(q: Queries, id: string): Promise<DirUserRow> {
   return user
 }
 
+/** Each ref once, with the row it names (by directory id, else remote id) and where the caller first named it. */
+async function byRef<R extends { id: string; remote_id: string }>(
+  refs: readonly string[],
+  find: (unique: string[]) => Promise<R[]>,
+): Promise<{ ref: string; index: number; row: R | undefined }[]> {
+  const unique = [...new Set(refs)]
+  const found = await find(unique)
+  return unique.map((ref) => ({
+    ref,
+    index: refs.indexOf(ref),
+    row: found.find((r) => r.id === ref) ?? found.find((r) => r.remote_id === ref),
+  }))
+}
+
 /** Groups named by directory id (or remote id) within one connection; every one must be known and live. */
 async function resolveGroups(q: Queries, connection: ConnectionRow, refs: readonly string[]): Promise<DirGroupRow[]> {
-  const unique = [...new Set(refs)]
-  const found = await q.dirActions.groupsByRef(connection.id, unique)
-  return unique.map((ref) => {
-    const group = found.find((g) => g.id === ref) ?? found.find((g) => g.remote_id === ref)
-    const index = refs.indexOf(ref)
+  const named = await byRef(refs, (unique) => q.dirActions.groupsByRef(connection.id, unique))
+  return named.map(({ ref, index, row: group }) => {
     if (!group)
       throw new ValidationError(
         `group_ids.${index}: ${ref} is not a group of connection ${connection.name} (${inWorkspace(connection)}) in the directory; use an id from /directory/groups`,
@@ -98,15 +99,10 @@ function plan(action: ActionName, parts: PlannedPart[], userIds: string[], notes
   return { action, parts, notes, userIds }
 }
 
-export async function planInvite(q: Queries, input: InviteInput): Promise<ActionPlan> {
-  const connection = await connectionOf(q, input.connection_id, 'connection_id')
-  const email = input.email.trim()
-  const key = emailKey(email)
-  const roleRefs = [...new Set(input.role_ids ?? [])]
-  const roles = await q.dirActions.rolesByRef(connection.id, roleRefs)
-  const roleIds = roleRefs.map((ref) => {
-    const role = roles.find((r) => r.id === ref) ?? roles.find((r) => r.remote_id === ref)
-    const index = (input.role_ids ?? []).indexOf(ref)
+/** Roles named by directory id (or remote id) within one connection, as the remote ids an invite grants. */
+async function resolveRoles(q: Queries, connection: ConnectionRow, refs: readonly string[]): Promise<string[]> {
+  const named = await byRef(refs, (unique) => q.dirActions.rolesByRef(connection.id, unique))
+  return named.map(({ ref, index, row: role }) => {
     if (!role || role.deleted_at !== null)
       throw new ValidationError(
         `role_ids.${index}: ${ref} is not a role of connection ${connection.name} (${inWorkspace(connection)}) in the directory; use a role id from /directory/roles`,
@@ -114,28 +110,36 @@ export async function planInvite(q: Queries, input: InviteInput): Promise<Action
       )
     return role.remote_id
   })
+}
+
+/** Roles are granted on the whole workspace, the only resource an invite names here. */
+function inviteCall(connection: ConnectionRow, email: string, roleIds: readonly string[]): PlannedCall {
+  const permissions = roleIds.map((roleId) => ({ roleId, resources: [{ id: connection.remote_workspace_id, type: 'WORKSPACE' }] }))
+  return {
+    method: 'POST',
+    path: '/invites',
+    body: { invites: [{ email, ...(permissions.length > 0 ? { permissions } : {}) }] },
+    description: `invite ${email}`,
+    effect: { kind: 'invite', email },
+    gate: true,
+    // Segment answers 409 to an invite for someone who is a member already: that is what we wanted.
+    alreadyDone: [409],
+  }
+}
+
+export async function planInvite(q: Queries, input: ActionInputs['invite']): Promise<ActionPlan> {
+  const connection = await connectionOf(q, input.connection_id, 'connection_id')
+  const email = input.email.trim()
+  const roleIds = await resolveRoles(q, connection, input.role_ids ?? [])
   const groups = await resolveGroups(q, connection, input.group_ids ?? [])
-  const existing = await q.dirActions.findAccount(connection.id, key)
+  const existing = await q.dirActions.findAccount(connection.id, emailKey(email))
   const live = existing && existing.status !== 'deleted' ? existing : undefined
   const p = part(connection)
-  if (live) {
+  if (live)
     p.noops.push(
       `${live.email} is already ${live.status === 'active' ? 'a member' : 'invited'} in ${inWorkspace(connection)}: no invite sent${roleIds.length > 0 ? ', roles unchanged' : ''}`,
     )
-  } else {
-    // Roles are granted on the whole workspace, the only resource an invite names here.
-    const permissions = roleIds.map((roleId) => ({ roleId, resources: [{ id: connection.remote_workspace_id, type: 'WORKSPACE' }] }))
-    p.calls.push({
-      method: 'POST',
-      path: '/invites',
-      body: { invites: [{ email, ...(permissions.length > 0 ? { permissions } : {}) }] },
-      description: `invite ${email}`,
-      effect: { kind: 'invite', email },
-      gate: true,
-      // Segment answers 409 to an invite for someone who is a member already: that is what we wanted.
-      alreadyDone: [409],
-    })
-  }
+  else p.calls.push(inviteCall(connection, email, roleIds))
   const memberOf = new Set(live ? (await q.dirActions.membershipsOfUser(live.id)).map((m) => m.group_id) : [])
   for (const group of groups) {
     if (live && memberOf.has(group.id)) p.noops.push(`${live.email} is already in group ${group.name}`)
@@ -144,7 +148,7 @@ export async function planInvite(q: Queries, input: InviteInput): Promise<Action
   return plan('invite', [p], live ? [live.id] : [])
 }
 
-export async function planAddToGroups(q: Queries, input: GroupsInput): Promise<ActionPlan> {
+export async function planAddToGroups(q: Queries, input: ActionInputs['add_to_groups']): Promise<ActionPlan> {
   const user = await liveUser(q, input.user_id)
   const connection = await connectionOf(q, user.connection_id, 'user_id')
   const groups = await resolveGroups(q, connection, input.group_ids)
@@ -162,7 +166,7 @@ export async function planAddToGroups(q: Queries, input: GroupsInput): Promise<A
  * remote, removing a non-member is a no-op there, and a removal that silently did nothing would leave
  * access in place.
  */
-export async function planRemoveFromGroups(q: Queries, input: GroupsInput): Promise<ActionPlan> {
+export async function planRemoveFromGroups(q: Queries, input: ActionInputs['remove_from_groups']): Promise<ActionPlan> {
   const user = await liveUser(q, input.user_id)
   const connection = await connectionOf(q, user.connection_id, 'user_id')
   const groups = await resolveGroups(q, connection, input.group_ids)
@@ -176,7 +180,7 @@ export async function planRemoveFromGroups(q: Queries, input: GroupsInput): Prom
  * (Torii's rule): Segment has no per-invite group list, and an account the directory has not confirmed
  * has no memberships it could trust.
  */
-export async function planRemoveFromAllGroups(q: Queries, input: UserInput): Promise<ActionPlan> {
+export async function planRemoveFromAllGroups(q: Queries, input: ActionInputs['remove_from_all_groups']): Promise<ActionPlan> {
   const user = await q.dirActions.findUser(input.user_id)
   if (!user) throw new NotFoundError(`Directory user ${input.user_id}`, 'user_id')
   if (user.status === 'invited')
@@ -197,50 +201,46 @@ export async function planRemoveFromAllGroups(q: Queries, input: UserInput): Pro
   return plan('remove_from_all_groups', [p], [user.id])
 }
 
+/** Withdraws a pending invite; a 404 means it is gone already (an answer lost to a timeout and retried, or withdrawn meanwhile). */
+const withdrawInviteCall = (email: string, description: string, effect: Effect): PlannedCall => ({
+  method: 'DELETE',
+  path: '/invites',
+  query: { emails: [email] },
+  description,
+  effect,
+  gate: false,
+  alreadyDone: [404],
+})
+
+/** One account's removal from its workspace: a member is deleted by id, an invite withdrawn by email. */
+function offboardPart(connection: ConnectionRow, account: DirUserRow): PlannedPart {
+  const p = part(connection)
+  if (account.status !== 'active' || account.remote_id === null) {
+    p.calls.push(withdrawInviteCall(account.email, `withdraw the invite of ${account.email}`, { kind: 'delete', userId: account.id }))
+    return p
+  }
+  p.calls.push({
+    method: 'DELETE',
+    path: '/users',
+    query: { userIds: [account.remote_id] },
+    description: `delete member ${account.email} (${account.remote_id})`,
+    effect: { kind: 'delete', userId: account.id },
+    gate: false,
+    // A 404 means the user is gone already (an answer lost to a timeout and retried, or removed meanwhile).
+    alreadyDone: [404],
+  })
+  // A member still listed as invited (an accepted invite lingering): withdraw that too.
+  const invite = parseJson<{ invite?: string }>(account.remote_data, {}).invite
+  if (invite !== undefined) p.calls.push(withdrawInviteCall(invite, `withdraw the lingering invite of ${invite}`, { kind: 'none' }))
+  return p
+}
+
 /** Every live account of the person, in every connection: members are deleted by id, invites by email. */
-export async function planOffboard(q: Queries, input: OffboardInput): Promise<ActionPlan> {
+export async function planOffboard(q: Queries, input: ActionInputs['offboard']): Promise<ActionPlan> {
   const email = input.email.trim()
   const accounts = (await q.dirActions.accountsByEmail(emailKey(email))).filter((u) => u.status !== 'deleted')
   const parts: PlannedPart[] = []
-  for (const account of accounts) {
-    const connection = await connectionOf(q, account.connection_id, 'email')
-    const p = part(connection)
-    if (account.status === 'active' && account.remote_id !== null) {
-      p.calls.push({
-        method: 'DELETE',
-        path: '/users',
-        query: { userIds: [account.remote_id] },
-        description: `delete member ${account.email} (${account.remote_id})`,
-        effect: { kind: 'delete', userId: account.id },
-        gate: false,
-        // A 404 means the user is gone already (an answer lost to a timeout and retried, or removed meanwhile).
-        alreadyDone: [404],
-      })
-      // A member still listed as invited (an accepted invite lingering): withdraw that too.
-      const invite = parseJson<{ invite?: string }>(account.remote_data, {}).invite
-      if (invite !== undefined)
-        p.calls.push({
-          method: 'DELETE',
-          path: '/invites',
-          query: { emails: [invite] },
-          description: `withdraw the lingering invite of ${invite}`,
-          effect: { kind: 'none' },
-          gate: false,
-          alreadyDone: [404],
-        })
-    } else {
-      p.calls.push({
-        method: 'DELETE',
-        path: '/invites',
-        query: { emails: [account.email] },
-        description: `withdraw the invite of ${account.email}`,
-        effect: { kind: 'delete', userId: account.id },
-        gate: false,
-        alreadyDone: [404],
-      })
-    }
-    parts.push(p)
-  }
+  for (const account of accounts) parts.push(offboardPart(await connectionOf(q, account.connection_id, 'email'), account))
   const notes = accounts.length === 0 ? [`The directory holds no live account for ${email} in any connection (as last synced)`] : []
   return plan(
     'offboard',
@@ -253,15 +253,15 @@ export async function planOffboard(q: Queries, input: OffboardInput): Promise<Ac
 export function planAction<A extends ActionName>(q: Queries, action: A, input: ActionInputs[A]): Promise<ActionPlan> {
   switch (action) {
     case 'invite':
-      return planInvite(q, input as InviteInput)
+      return planInvite(q, input as ActionInputs['invite'])
     case 'add_to_groups':
-      return planAddToGroups(q, input as GroupsInput)
+      return planAddToGroups(q, input as ActionInputs['add_to_groups'])
     case 'remove_from_groups':
-      return planRemoveFromGroups(q, input as GroupsInput)
+      return planRemoveFromGroups(q, input as ActionInputs['remove_from_groups'])
     case 'remove_from_all_groups':
-      return planRemoveFromAllGroups(q, input as UserInput)
+      return planRemoveFromAllGroups(q, input as ActionInputs['remove_from_all_groups'])
     case 'offboard':
-      return planOffboard(q, input as OffboardInput)
+      return planOffboard(q, input as ActionInputs['offboard'])
     default:
       throw new NotFoundError(`Action ${String(action)}`)
   }

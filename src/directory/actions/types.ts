@@ -1,39 +1,19 @@
 import type { ConnectionRow } from '../../store/queries/connections.js'
-import type { UnifiedUser, UnifiedWorkspaceRef } from '../model.js'
+import type { ActionName, PartError } from './schemas.js'
 
-export const ACTION_NAMES = ['invite', 'add_to_groups', 'remove_from_groups', 'remove_from_all_groups', 'offboard'] as const
-export type ActionName = (typeof ACTION_NAMES)[number]
+/* What an action plans before it sends anything; the models of its input and answer are in schemas.ts. */
 
-export interface InviteInput {
-  connection_id: string
-  email: string
-  /** Segment role ids (as users' `roles[].id` show them) or directory role ids; granted on the workspace. */
-  role_ids?: string[]
-  /** Directory group ids (as `/directory/groups` and users' `groups[].id` show them); remote ids are accepted too. */
-  group_ids?: string[]
-}
-
-export interface GroupsInput {
-  /** A directory user id: a member or an invite. */
-  user_id: string
-  group_ids: string[]
-}
-
-export interface UserInput {
-  user_id: string
-}
-
-export interface OffboardInput {
-  email: string
-}
-
-export interface ActionInputs {
-  invite: InviteInput
-  add_to_groups: GroupsInput
-  remove_from_groups: GroupsInput
-  remove_from_all_groups: UserInput
-  offboard: OffboardInput
-}
+export type {
+  ActionInputs,
+  ActionName,
+  ActionResult,
+  ActionStatus,
+  CallOutcome,
+  CallResult,
+  PartError,
+  PartResult,
+  PartStatus,
+} from './schemas.js'
 
 /** What a successful call changes in the directory (applied at once, in one transaction after the calls). */
 export type Effect =
@@ -62,16 +42,6 @@ export interface PlannedCall {
   alreadyDone: readonly number[]
 }
 
-export interface PartError {
-  /**
-   * `needs_reauth`, or the remote's error type (`not-found`, `conflict`, `server`, …), or, when no answer
-   * came: `host_not_allowed`, `too_large`, `timeout`, `network`.
-   */
-  type: string
-  status: number | null
-  message: string
-}
-
 /** One connection's share of an action. */
 export interface PlannedPart {
   connection: ConnectionRow
@@ -89,59 +59,4 @@ export interface ActionPlan {
   notes: string[]
   /** Directory accounts the action is about, shown in the result. */
   userIds: string[]
-}
-
-export type CallOutcome = 'planned' | 'succeeded' | 'already_done' | 'failed' | 'not_attempted'
-
-export interface CallResult {
-  connection_id: string
-  description: string
-  method: 'POST' | 'DELETE'
-  /** The path as sent (ids percent-encoded), relative to the connection's base URL. */
-  path: string
-  /** The query as given to the client; `url` shows how it goes on the wire. */
-  query: Record<string, string[]> | null
-  body: unknown
-  /** The exact URL: base URL, path and the query encoded as Segment's SDK does. */
-  url: string
-  outcome: CallOutcome
-  /** The remote's HTTP status (null when planned, not attempted, or no answer came). */
-  status: number | null
-  error: PartError | null
-}
-
-export type PartStatus = 'planned' | 'succeeded' | 'partial' | 'failed' | 'noop'
-
-export interface PartResult {
-  connection_id: string
-  connection_name: string
-  workspace: UnifiedWorkspaceRef
-  status: PartStatus
-  error: PartError | null
-  noops: string[]
-  requests: number
-  retries: number
-  rate_limited: number
-  waited_ms: number
-}
-
-export type ActionStatus = 'planned' | 'succeeded' | 'partial' | 'failed' | 'noop'
-
-export interface ActionResult {
-  id: string
-  action: ActionName
-  dry_run: boolean
-  /**
-   * `succeeded`: every call did what it should. `partial`: some did, some failed (see `connections`).
-   * `failed`: none did. `noop`: there was nothing to do. `planned`: a dry run.
-   */
-  status: ActionStatus
-  summary: { calls: number; succeeded: number; already_done: number; failed: number; not_attempted: number }
-  connections: PartResult[]
-  calls: CallResult[]
-  notes: string[]
-  /** The accounts concerned, as the directory holds them after the action. */
-  users: UnifiedUser[]
-  started_at: string
-  finished_at: string
 }

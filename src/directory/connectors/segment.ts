@@ -108,7 +108,7 @@ export class SegmentClient {
   async request<T = unknown>(req: RemoteRequest): Promise<T> {
     const { status, body } = await this.exchange(req)
     if (status >= 200 && status < 300) return body as T
-    throw toRemoteError(status, body)
+    throw remoteError(status, body)
   }
 
   /**
@@ -131,8 +131,8 @@ export class SegmentClient {
       if (status !== 429 || waits >= maxWaits) return answer
       // A 429 is waited out, not retried blindly: the budget holds every request to this remote.
       this.stats.rateLimited++
-      const data = (body as { errors?: { data?: { msBeforeNext?: number } }[] } | undefined)?.errors?.[0]?.data
-      this.options.budget.pause(Math.min(Math.max(Number(data?.msBeforeNext) || 1000, 50), 65_000))
+      const wait = Number(firstError(body)?.data?.msBeforeNext) || 1000
+      this.options.budget.pause(Math.min(Math.max(wait, 50), 65_000))
     }
   }
 
@@ -144,7 +144,7 @@ export class SegmentClient {
           this.stats.waitedMs += waited
           return this.send(req, bucket)
         })
-        if (result.status >= 500) throw toRemoteError(result.status, result.body)
+        if (result.status >= 500) throw remoteError(result.status, result.body)
         return result
       },
       {
@@ -223,8 +223,27 @@ export class SegmentClient {
 /** A refused host or an oversized answer would be refused or oversized again: never retried. */
 export const isFinal = (error: unknown) => error instanceof RefusedTargetError || error instanceof BodyTooLargeError
 
-function toRemoteError(status: number, body: unknown): RemoteError {
-  const first = (body as { errors?: { type?: string; message?: string }[] } | undefined)?.errors?.[0]
-  const message = first?.message ?? (typeof body === 'string' && body ? body.slice(0, 200) : `HTTP ${status}`)
-  return new RemoteError(status, first?.type ?? 'unknown', `Remote answered ${status}: ${message}`, body)
+/** Segment's error envelope, `{ errors: [{ type, message, data }] }`: its first entry speaks for the answer. */
+interface ErrorEntry {
+  type?: string
+  message?: string
+  /** On a 429: how long to wait before the next request. */
+  data?: { msBeforeNext?: unknown }
+}
+
+function firstError(body: unknown): ErrorEntry | undefined {
+  return (body as { errors?: ErrorEntry[] } | undefined)?.errors?.[0]
+}
+
+/** The remote's own words for a failed answer: its error envelope's first entry, or the start of whatever it sent. */
+export function remoteWords(status: number, body: unknown): { type: string; message: string } {
+  const first = firstError(body)
+  const message = first?.message ?? (typeof body === 'string' && body !== '' ? body.slice(0, 200) : `HTTP ${status}`)
+  return { type: first?.type ?? 'unknown', message }
+}
+
+/** A failed answer as an error: "Remote answered 404: …", with the remote's error type. */
+export function remoteError(status: number, body: unknown): RemoteError {
+  const { type, message } = remoteWords(status, body)
+  return new RemoteError(status, type, `Remote answered ${status}: ${message}`, body)
 }

@@ -2,28 +2,28 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { createConnection, deleteConnection, findConnection, rotateToken } from '../connections.js'
 import type { DirectoryContext } from '../context.js'
 import { presentConnection } from '../present.js'
-import { ListCursors } from '../read.js'
+import { presentEach } from '../read.js'
 import { ConnectionListQuery, ConnectionSchema, CreateConnectionBody, DeletedOutput, RotateTokenBody } from '../schemas/connections.js'
-import { IdParams, listOf } from '../schemas/unified.js'
-
-const LIST = 'directory/connections'
+import { IdParams } from '../schemas/unified.js'
+import { listRoute } from './list.js'
 
 /**
  * Connections to remote workspaces, one token each. Answers never carry the token: the response schema
  * has no field for it, so the serializer could not send it even by mistake.
  */
 export const connectionRoutes: FastifyPluginAsyncTypebox<DirectoryContext> = async (app, ctx) => {
-  const cursors = new ListCursors(ctx.store.secret)
-
   app.post('/connections', { schema: { body: CreateConnectionBody, response: { 201: ConnectionSchema } } }, async (req, reply) => {
     const row = await createConnection(ctx, req.body)
     return reply.status(201).send(presentConnection(row))
   })
 
-  app.get('/connections', { schema: { querystring: ConnectionListQuery, response: { 200: listOf(ConnectionSchema) } } }, async (req) => {
-    const after = cursors.after(LIST, req.query.cursor)
-    const rows = await ctx.store.read((q) => q.connections.list({ direction: 'after', key: after, limit: req.query.limit ?? 100 }))
-    return { result: rows.rows.map(presentConnection), next_cursor: cursors.next(LIST, rows, (c) => c.id) }
+  listRoute(app, ctx, {
+    path: '/connections',
+    name: 'directory/connections',
+    query: ConnectionListQuery,
+    item: ConnectionSchema,
+    read: async (q, _filters, seek) => presentEach(await q.connections.list(seek), presentConnection),
+    key: (row) => row.id,
   })
 
   app.get('/connections/:id', { schema: { params: IdParams, response: { 200: ConnectionSchema } } }, async (req) =>

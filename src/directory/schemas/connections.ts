@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { type Static, Type } from '@sinclair/typebox'
 import { Cursor, DirId, Limit, Nullable, WorkspaceRef } from './unified.js'
 
 /**
@@ -26,6 +26,7 @@ export const RotateTokenBody = Type.Object({ token: Token }, { additionalPropert
 
 export const ConnectionStatus = Type.Union([Type.Literal('active'), Type.Literal('needs_reauth'), Type.Literal('error')])
 
+/** A connection as the API answers it: never its token, sealed or not (the serializer drops what is not here). */
 export const ConnectionSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -41,6 +42,7 @@ export const ConnectionSchema = Type.Object({
   last_complete_sync_at: Nullable(Type.String()),
   next_sync_at: Nullable(Type.String()),
 })
+export type Connection = Static<typeof ConnectionSchema>
 
 export const ConnectionListQuery = Type.Object(
   { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },

@@ -1,8 +1,10 @@
-import { type TSchema, Type } from '@sinclair/typebox'
+import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 
 /*
- * TypeBox schemas of the unified models (src/directory/model.ts). They validate queries, document the API
- * in /openapi.json and compile the response serializers, which drop any field not declared here.
+ * The unified directory models (Truto's vocabulary: snake_case, `remote_id`, `remote_data`), as the directory
+ * API answers them and as change events carry them. These schemas are their only declaration: the types
+ * below are derived from them, they validate queries, document the API in /openapi.json and compile the
+ * response serializers, which drop any field not declared here.
  */
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
@@ -19,22 +21,28 @@ export const listOf = <T extends TSchema>(item: T) => Type.Object({ result: Type
 export const UserStatus = Type.Union([Type.Literal('active'), Type.Literal('invited'), Type.Literal('deleted')])
 
 export const WorkspaceRef = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String() })
+export type UnifiedWorkspaceRef = Static<typeof WorkspaceRef>
+
 export const GroupRef = Type.Object({ id: Type.String(), remote_id: Type.String(), name: Type.String() })
 
-const Resource = Type.Object({
+/** What a role is granted on, as the remote's `PermissionV1.resources` spell it. */
+export const UnifiedResourceSchema = Type.Object({
   id: Type.String(),
   type: Type.String(),
   labels: Type.Optional(Type.Array(Type.Object({ key: Type.String(), value: Type.String(), description: Type.Optional(Type.String()) }))),
 })
+export type UnifiedResource = Static<typeof UnifiedResourceSchema>
+
+/** A role a group grants. `id` is the Segment role id. */
+export const GroupRoleSchema = Type.Object({ id: Type.String(), name: Type.String(), resources: Type.Array(UnifiedResourceSchema) })
 
 /** A role held: `via: 'direct'`, or `via: 'group'` with the group that grants it. `id` is the Segment role id. */
 export const UserRoleSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  resources: Type.Array(Resource),
+  ...GroupRoleSchema.properties,
   via: Type.Union([Type.Literal('direct'), Type.Literal('group')]),
   group: Type.Optional(GroupRef),
 })
+export type UnifiedUserRole = Static<typeof UserRoleSchema>
 
 export const UnifiedUserSchema = Type.Object({
   id: Type.String(),
@@ -53,6 +61,7 @@ export const UnifiedUserSchema = Type.Object({
   deleted_at: Nullable(Type.String()),
   remote_data: Type.Object({ user: Type.Optional(Type.Unknown()), invite: Type.Optional(Type.String()) }),
 })
+export type UnifiedUser = Static<typeof UnifiedUserSchema>
 
 export const UnifiedGroupSchema = Type.Object({
   id: Type.String(),
@@ -61,13 +70,14 @@ export const UnifiedGroupSchema = Type.Object({
   name: Type.String(),
   member_count: Type.Integer(),
   group_type: Type.Literal('group'),
-  roles: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), resources: Type.Array(Resource) })),
+  roles: Type.Array(GroupRoleSchema),
   workspace: WorkspaceRef,
   first_seen_at: Type.String(),
   last_seen_at: Type.String(),
   deleted_at: Nullable(Type.String()),
   remote_data: Type.Unknown(),
 })
+export type UnifiedGroup = Static<typeof UnifiedGroupSchema>
 
 export const UnifiedRoleSchema = Type.Object({
   id: Type.String(),
@@ -79,6 +89,7 @@ export const UnifiedRoleSchema = Type.Object({
   workspace: WorkspaceRef,
   deleted_at: Nullable(Type.String()),
 })
+export type UnifiedRole = Static<typeof UnifiedRoleSchema>
 
 export const UnifiedWorkspaceSchema = Type.Object({
   id: Type.String(),
@@ -88,27 +99,46 @@ export const UnifiedWorkspaceSchema = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
   groups_supported: Type.Boolean(),
 })
+export type UnifiedWorkspace = Static<typeof UnifiedWorkspaceSchema>
 
+/** One of a person's accounts: the user, less what the person already says or only a user page needs. */
+export const PersonAccountSchema = Type.Object({
+  id: Type.String(),
+  connection_id: Type.String(),
+  remote_id: Nullable(Type.String()),
+  /** As this workspace spells it. */
+  email: Type.String(),
+  status: UserStatus,
+  roles: Type.Array(UserRoleSchema),
+  groups: Type.Array(GroupRef),
+  workspace: WorkspaceRef,
+  last_seen_at: Type.String(),
+  deleted_at: Nullable(Type.String()),
+})
+export type PersonAccount = Static<typeof PersonAccountSchema>
+
+/** One person (normalised email) and every workspace account they hold. */
 export const PersonSchema = Type.Object({
   /** Lower-cased: the key people are matched by across workspaces. */
   email: Type.String(),
   name: Nullable(Type.String()),
-  accounts: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      connection_id: Type.String(),
-      remote_id: Nullable(Type.String()),
-      /** As this workspace spells it. */
-      email: Type.String(),
-      status: UserStatus,
-      roles: Type.Array(UserRoleSchema),
-      groups: Type.Array(GroupRef),
-      workspace: WorkspaceRef,
-      last_seen_at: Type.String(),
-      deleted_at: Nullable(Type.String()),
-    }),
-  ),
+  accounts: Type.Array(PersonAccountSchema),
 })
+export type Person = Static<typeof PersonSchema>
+
+/** The change events the directory feed carries (no role events). */
+export const DirectoryEventTypeSchema = Type.Union([
+  Type.Literal('user.created'),
+  Type.Literal('user.updated'),
+  Type.Literal('user.deleted'),
+  Type.Literal('user.reactivated'),
+  Type.Literal('group.created'),
+  Type.Literal('group.updated'),
+  Type.Literal('group.deleted'),
+  Type.Literal('membership.added'),
+  Type.Literal('membership.removed'),
+])
+export type DirectoryEventType = Static<typeof DirectoryEventTypeSchema>
 
 const Search = Type.String({ minLength: 1, maxLength: 255, description: 'case-insensitive substring' })
 
@@ -122,35 +152,14 @@ export const UserFilterFields = {
   q: Type.Optional(Search),
 }
 
-export const UserListQuery = Type.Object(
-  { ...UserFilterFields, limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
-  { additionalProperties: false },
-)
+/** A list's query: its filters, then a page (`limit`, `cursor`); unknown parameters are a 422. */
+const listQuery = <T extends TProperties>(filters: T) =>
+  Type.Object({ ...filters, limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false })
 
-export const GroupListQuery = Type.Object(
-  {
-    connection_id: Type.Optional(DirId),
-    role: UserFilterFields.role,
-    q: Type.Optional(Search),
-    include_deleted: Type.Optional(Type.Boolean({ default: false })),
-    limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-)
+const Scope = { connection_id: Type.Optional(DirId), q: Type.Optional(Search) }
+const IncludeDeleted = Type.Optional(Type.Boolean({ default: false }))
 
-export const RoleListQuery = Type.Object(
-  {
-    connection_id: Type.Optional(DirId),
-    q: Type.Optional(Search),
-    include_deleted: Type.Optional(Type.Boolean({ default: false })),
-    limit: Type.Optional(Limit),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-)
-
-export const WorkspaceListQuery = Type.Object(
-  { connection_id: Type.Optional(DirId), q: Type.Optional(Search), limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
-  { additionalProperties: false },
-)
+export const UserListQuery = listQuery(UserFilterFields)
+export const GroupListQuery = listQuery({ ...Scope, role: UserFilterFields.role, include_deleted: IncludeDeleted })
+export const RoleListQuery = listQuery({ ...Scope, include_deleted: IncludeDeleted })
+export const WorkspaceListQuery = listQuery(Scope)

@@ -1,6 +1,7 @@
 import type { ConnectionRow } from '../../store/queries/connections.js'
-import type { DirGroupRow, DirUserRow } from '../../store/queries/dir-sync.js'
-import type { UnifiedGroup, UnifiedUser, UnifiedUserRole, UnifiedWorkspaceRef } from '../model.js'
+import type { DirGroupRow } from '../../store/queries/dir-groups.js'
+import type { DirUserRow } from '../../store/queries/dir-users.js'
+import type { UnifiedGroup, UnifiedUser, UnifiedUserRole, UnifiedWorkspaceRef } from '../schemas/unified.js'
 
 /*
  * Rows → the unified objects that change events carry. Events snapshot the object as the change left it:

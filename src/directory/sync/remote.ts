@@ -1,6 +1,6 @@
 import PQueue from 'p-queue'
 import { RemoteError, type SegmentClient } from '../connectors/segment.js'
-import type { UnifiedResource } from '../model.js'
+import type { UnifiedResource } from '../schemas/unified.js'
 
 /** `PermissionV1` as the remote sends it on users and groups. */
 export interface RemotePermission {

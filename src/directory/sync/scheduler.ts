@@ -1,7 +1,8 @@
 import PQueue from 'p-queue'
+import { isoAt, isoNow } from '../../clock.js'
 import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js'
-import type { SyncRunRow } from '../../store/queries/dir-sync.js'
-import { budgetKey, type DirectoryContext } from '../context.js'
+import type { SyncRunRow } from '../../store/queries/dir-runs.js'
+import { budgetKey, type DirectoryContext, type DirectoryParts } from '../context.js'
 import { beginRun, executeRun, runAbandonment, type StartedRun } from './run.js'
 
 /** How often the scheduler looks for due connections, at most (a due check is one indexed query). */
@@ -28,6 +29,8 @@ interface InFlight {
  * at a time is enforced by the store (`beginRun`), so several processes may schedule the same database.
  */
 export class SyncScheduler {
+  /** The directory context this scheduler runs on, and which carries it (`ctx.scheduler`): build one with `new SyncScheduler(parts).ctx`. */
+  readonly ctx: DirectoryContext
   private readonly queue: PQueue
   private readonly inFlight = new Map<string, InFlight>()
   private readonly queued = new Set<string>()
@@ -36,8 +39,9 @@ export class SyncScheduler {
   private stopped = false
   private log: SchedulerLog | undefined
 
-  constructor(private readonly ctx: DirectoryContext) {
-    this.queue = new PQueue({ concurrency: Math.max(1, ctx.config.syncConcurrency) })
+  constructor(parts: DirectoryParts) {
+    this.ctx = { ...parts, scheduler: this }
+    this.queue = new PQueue({ concurrency: Math.max(1, parts.config.syncConcurrency) })
   }
 
   /** Starts periodic syncs; connections never synced are due at once. */
@@ -69,7 +73,7 @@ export class SyncScheduler {
     this.ticking ??= (async () => {
       const now = this.ctx.store.clock.ms()
       const [due, running, all] = await this.ctx.store.read((q) =>
-        Promise.all([q.dirSync.dueConnections(new Date(now).toISOString()), q.dirSync.runningRuns(), q.connections.all()]),
+        Promise.all([q.connections.due(isoAt(now)), q.dirRuns.running(), q.connections.all()]),
       )
       this.ctx.budgets.retain(new Set(all.map(budgetKey)))
       const abandoned = running.filter((run) => runAbandonment(run, this.ctx.config.staleRunMs, now) !== undefined)
@@ -123,11 +127,11 @@ export class SyncScheduler {
     if (leftover.length === 0) return
     await this.ctx.store
       .write(async (q) => {
-        const now = q.clock.now().toISOString()
+        const now = isoNow(q.clock)
         for (const id of leftover) {
-          const run = await q.dirSync.findRun(id)
+          const run = await q.dirRuns.find(id)
           if (run?.state === 'running')
-            await q.dirSync.updateRun(id, {
+            await q.dirRuns.update(id, {
               state: 'failed',
               error: 'Stopped: the server shut down before the run finished',
               finished_at: now,
@@ -151,18 +155,4 @@ export class SyncScheduler {
     })
     return done
   }
-}
-
-// Keyed by the store, not the context: Fastify hands plugins a copy of their options, so the routes' context
-// is another object than the server's, over the same store.
-const schedulers = new WeakMap<object, SyncScheduler>()
-
-/** The scheduler of a directory (one per serve process), shared by the server and the sync routes. */
-export function schedulerFor(ctx: DirectoryContext): SyncScheduler {
-  let scheduler = schedulers.get(ctx.store)
-  if (!scheduler) {
-    scheduler = new SyncScheduler(ctx)
-    schedulers.set(ctx.store, scheduler)
-  }
-  return scheduler
 }

@@ -1,15 +1,27 @@
-import { Type } from '@sinclair/typebox'
-import type { SyncRunRow } from '../../store/queries/dir-sync.js'
+import { type Static, Type } from '@sinclair/typebox'
+import type { SyncRunRow } from '../../store/queries/dir-runs.js'
+import { emptyStats } from '../connectors/segment.js'
+import { DirectoryEventTypeSchema } from '../schemas/unified.js'
 import { parseJson } from './present.js'
-import { emptySyncStats, type SyncStats } from './run.js'
 
-const Counts = Type.Object({ users: Type.Integer(), groups: Type.Integer(), memberships: Type.Integer(), roles: Type.Integer() })
+/** Counts per kind of record. `users` are accounts: members and invites. */
+export const CountsSchema = Type.Object({
+  users: Type.Integer(),
+  groups: Type.Integer(),
+  memberships: Type.Integer(),
+  roles: Type.Integer(),
+})
+export type Counts = Static<typeof CountsSchema>
 
+export const zeroCounts = (): Counts => ({ users: 0, groups: 0, memberships: 0, roles: 0 })
+
+/** What a run records (`dir_sync_runs.stats`) and answers: its remote traffic and what it saw and changed. */
 export const SyncStatsSchema = Type.Object({
-  seen: Counts,
-  created: Counts,
-  updated: Counts,
-  removed: Counts,
+  seen: CountsSchema,
+  created: CountsSchema,
+  updated: CountsSchema,
+  removed: CountsSchema,
+  /** Accounts the drift guard held back (see `pending_deletions`). */
   held: Type.Integer(),
   requests: Type.Integer(),
   pages: Type.Integer(),
@@ -17,7 +29,23 @@ export const SyncStatsSchema = Type.Object({
   retries: Type.Integer(),
   waitedMs: Type.Integer(),
   durationMs: Type.Integer(),
+  /** When the held deletions were approved. */
   approvedAt: Type.Optional(Type.String()),
+  mode: Type.Union([Type.Literal('full'), Type.Literal('unchanged')], {
+    description: '`full`: every list was read. `unchanged`: the audit trail and the list totals showed no change, so nothing else was read',
+  }),
+})
+export type SyncStats = Static<typeof SyncStatsSchema>
+
+export const emptySyncStats = (): SyncStats => ({
+  ...emptyStats(),
+  seen: zeroCounts(),
+  created: zeroCounts(),
+  updated: zeroCounts(),
+  removed: zeroCounts(),
+  held: 0,
+  durationMs: 0,
+  mode: 'full',
 })
 
 export const SyncRunSchema = Type.Object({
@@ -37,10 +65,12 @@ export const SyncRunSchema = Type.Object({
   finished_at: Type.Union([Type.String(), Type.Null()]),
 })
 
+export type SyncRun = Static<typeof SyncRunSchema>
+
 export const DirectoryEventSchema = Type.Object({
   seq: Type.Integer(),
   id: Type.String(),
-  type: Type.String(),
+  type: DirectoryEventTypeSchema,
   connection_id: Type.String(),
   subject_id: Type.String(),
   sync_run_id: Type.Union([Type.String(), Type.Null()]),
@@ -49,7 +79,8 @@ export const DirectoryEventSchema = Type.Object({
   created_at: Type.String(),
 })
 
-export function presentRun(row: SyncRunRow) {
+/** A run as the API answers it: the stored row with its JSON columns parsed (stats filled in for older rows). */
+export function presentRun(row: SyncRunRow): SyncRun {
   const stats: SyncStats = { ...emptySyncStats(), ...parseJson<Partial<SyncStats>>(row.stats, {}) }
   return {
     id: row.id,

@@ -1,3 +1,4 @@
+import { emailKey } from '../../email.js'
 import { ConflictError, NotFoundError } from '../../errors.js'
 import { newId } from '../../ids.js'
 import type { GroupRow } from '../../store/queries/groups.js'
@@ -5,7 +6,6 @@ import type { Queries } from '../../store/queries/index.js'
 import type { InviteRow, UserRow } from '../../store/queries/members.js'
 import { type Actor, type AuditEntry, now, recordAudit } from '../audit.js'
 import type { InvitationSender } from './invitations.js'
-import { emailKey } from './members.js'
 
 export async function findGroup(q: Queries, workspaceId: string, groupId: string): Promise<GroupRow> {
   const group = await q.groups.find(workspaceId, groupId)
@@ -37,7 +37,7 @@ export async function renameGroup(q: Queries, workspaceId: string, groupId: stri
   const group = await findGroup(q, workspaceId, groupId)
   const trimmed = name.trim()
   if (trimmed.toLowerCase() !== group.name_key) await ensureNameFree(q, workspaceId, trimmed)
-  await q.groups.rename(group.id, trimmed, trimmed.toLowerCase())
+  await q.groups.rename(workspaceId, group.id, trimmed, trimmed.toLowerCase())
   const at = now(q)
   await recordAudit(
     q,
@@ -51,7 +51,7 @@ export async function renameGroup(q: Queries, workspaceId: string, groupId: stri
 
 export async function deleteGroup(q: Queries, workspaceId: string, groupId: string, actor: Actor): Promise<void> {
   const group = await findGroup(q, workspaceId, groupId)
-  await q.permissions.deleteOfSubjects('group', [group.id])
+  await q.permissions.deleteOfSubjects(workspaceId, 'group', [group.id])
   await q.groups.delete(workspaceId, group.id)
   await recordAudit(
     q,
@@ -106,7 +106,7 @@ export async function addEmailsToGroup(
     created_at: at,
   }))
   await q.invites.insertMany(workspaceId, newInvites)
-  const before = new Set([...(await q.groups.memberIds(group.id)), ...(await q.groups.inviteIds(group.id))])
+  const before = new Set([...(await q.groups.memberIds(workspaceId, group.id)), ...(await q.groups.inviteIds(workspaceId, group.id))])
   await q.groups.addMembers(
     workspaceId,
     group.id,
@@ -165,8 +165,8 @@ export async function replaceGroupEmails(
 ): Promise<GroupRow> {
   const group = await findGroup(q, workspaceId, groupId)
   const keep = new Set(emails.map(emailKey))
-  const memberIds = await q.groups.memberIds(group.id)
-  const inviteIds = await q.groups.inviteIds(group.id)
+  const memberIds = await q.groups.memberIds(workspaceId, group.id)
+  const inviteIds = await q.groups.inviteIds(workspaceId, group.id)
   const [members, pending] = await Promise.all([q.users.findByIds(workspaceId, memberIds), q.invites.findByIds(workspaceId, inviteIds)])
   await removeSubjects(
     q,
@@ -188,16 +188,18 @@ async function removeSubjects(
   invites: InviteRow[],
   actor: Actor,
 ): Promise<GroupRow> {
-  const memberIds = new Set(await q.groups.memberIds(group.id))
-  const inviteIds = new Set(await q.groups.inviteIds(group.id))
+  const memberIds = new Set(await q.groups.memberIds(workspaceId, group.id))
+  const inviteIds = new Set(await q.groups.inviteIds(workspaceId, group.id))
   const removedUsers = users.filter((u) => memberIds.has(u.id))
   const removedInvites = invites.filter((i) => inviteIds.has(i.id))
   if (removedUsers.length + removedInvites.length === 0) return findGroup(q, workspaceId, group.id)
   await q.groups.removeMembers(
+    workspaceId,
     group.id,
     removedUsers.map((u) => u.id),
   )
   await q.groups.removeInvites(
+    workspaceId,
     group.id,
     removedInvites.map((i) => i.id),
   )

@@ -1,3 +1,4 @@
+import { emailKey } from '../../email.js'
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js'
 import { newId } from '../../ids.js'
 import type { Queries } from '../../store/queries/index.js'
@@ -6,11 +7,6 @@ import type { NewPermission } from '../../store/queries/permissions.js'
 import { type Actor, type AuditEntry, now, recordAudit } from '../audit.js'
 import { WORKSPACE_OWNER_ROLE_ID } from '../rules/roles.js'
 import type { InvitationSender } from './invitations.js'
-
-/** Emails match case-insensitively; the spelling first given is kept for display. */
-export function emailKey(email: string): string {
-  return email.trim().toLowerCase()
-}
 
 /** Refuses, within the transaction, a change that would leave the workspace without a Workspace Owner. */
 export async function ensureOwnerRemains(q: Queries, workspaceId: string): Promise<void> {
@@ -42,10 +38,13 @@ export async function addMembers(
   const accepted = created.filter((u) => invites.has(u.email_key))
   if (accepted.length > 0) {
     const acceptedInvites = accepted.map((u) => invites.get(u.email_key) as InviteRow)
-    const memberships = await q.groups.groupsOfInvites(acceptedInvites.map((i) => i.id))
+    const memberships = await q.groups.groupsOfInvites(
+      workspaceId,
+      acceptedInvites.map((i) => i.id),
+    )
     const userOfInvite = new Map(accepted.map((u) => [(invites.get(u.email_key) as InviteRow).id, u.id]))
     for (const m of memberships) await q.groups.addMembers(workspaceId, m.group_id, [userOfInvite.get(m.invite_id) as string], at)
-    for (const u of accepted) await q.permissions.transfer('invite', (invites.get(u.email_key) as InviteRow).id, 'user', u.id)
+    for (const u of accepted) await q.permissions.transfer(workspaceId, 'invite', (invites.get(u.email_key) as InviteRow).id, 'user', u.id)
     await q.invites.deleteMany(
       workspaceId,
       acceptedInvites.map((i) => i.id),
@@ -70,8 +69,8 @@ export async function deleteUsers(q: Queries, workspaceId: string, userIds: read
     throw new NotFoundError(`User ${ids.find((id) => !found.has(id))}`, 'userIds')
   }
   const at = now(q)
-  const memberships = await q.groups.membershipsOfUsers(ids)
-  await q.permissions.deleteOfSubjects('user', ids)
+  const memberships = await q.groups.membershipsOfUsers(workspaceId, ids)
+  await q.permissions.deleteOfSubjects(workspaceId, 'user', ids)
   await q.users.deleteMany(workspaceId, ids)
   await ensureOwnerRemains(q, workspaceId)
   const inGroups = new Set(memberships.map((m) => m.user_id))
@@ -148,8 +147,8 @@ export async function deleteInvites(q: Queries, workspaceId: string, emails: rea
   }
   const at = now(q)
   const ids = invites.map((i) => i.id)
-  const inGroups = new Set((await q.groups.groupsOfInvites(ids)).map((m) => m.invite_id))
-  await q.permissions.deleteOfSubjects('invite', ids)
+  const inGroups = new Set((await q.groups.groupsOfInvites(workspaceId, ids)).map((m) => m.invite_id))
+  await q.permissions.deleteOfSubjects(workspaceId, 'invite', ids)
   await q.invites.deleteMany(workspaceId, ids)
   await recordAudit(
     q,

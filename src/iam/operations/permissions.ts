@@ -66,7 +66,7 @@ export async function replacePermissions(
 ): Promise<PermissionRow[]> {
   const permissions = checkPermissions(inputs, await permissionContext(q, workspaceId, plan))
   const at = now(q)
-  const removed = await q.permissions.deleteOfSubjects(subject.type, [subject.id])
+  const removed = await q.permissions.deleteOfSubjects(workspaceId, subject.type, [subject.id])
   await q.permissions.insertMany(workspaceId, subject.type, subject.id, permissions, at)
   if (subject.type === 'user') await ensureOwnerRemains(q, workspaceId)
   await recordAudit(

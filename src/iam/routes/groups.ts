@@ -4,28 +4,18 @@ import type { FastifyRequest } from 'fastify'
 import { PlanError } from '../../errors.js'
 import type { GroupRow } from '../../store/queries/groups.js'
 import type { Queries } from '../../store/queries/index.js'
-import { PageQuery, paginate, seekOf } from '../../wire/pagination.js'
+import { PageQuery, paginate } from '../../wire/pagination.js'
 import { actorOf } from '../actor.js'
-import {
-  addEmailsToGroup,
-  createGroup,
-  deleteGroup,
-  findGroup,
-  removeEmailsFromGroup,
-  renameGroup,
-  replaceGroupEmails,
-} from '../operations/groups.js'
+import { createGroup, deleteGroup, findGroup, renameGroup } from '../operations/groups.js'
 import { addPermissions, replacePermissions } from '../operations/permissions.js'
 import { bySubject, toAccessPermissionV1, toMinimalUserV1, toUserGroupV1 } from '../present.js'
-import { AccessPermissionV1, data, EmailsQuery, PermissionsBody, ReplacePermissionsBody, StatusOutput } from '../schemas/common.js'
+import { AccessPermissionV1, data, PermissionsBody, ReplacePermissionsBody, StatusOutput } from '../schemas/common.js'
 import {
-  EmailsBody,
   GroupIdParams,
   GroupNameBody,
   ListInvitesFromUserGroupOutput,
   ListUserGroupsOutput,
   ListUsersFromUserGroupOutput,
-  ReplaceEmailsBody,
   UserGroupOutput,
 } from '../schemas/groups.js'
 import type { IamDeps } from './deps.js'
@@ -33,15 +23,15 @@ import type { IamDeps } from './deps.js'
 const PermissionsOutput = data({ permissions: Type.Array(AccessPermissionV1) })
 
 /** User groups exist on the business plan only; other plans get Segment's `bad-request`. */
-function requireGroupsPlan(req: FastifyRequest): void {
+export function requireGroupsPlan(req: FastifyRequest): void {
   if (req.auth.plan !== 'business') throw new PlanError('User Groups', req.auth.plan)
 }
 
-async function present(q: Queries, group: GroupRow) {
-  return { data: { userGroup: toUserGroupV1(group, await q.permissions.ofSubjects('group', [group.id])) } }
+export async function present(q: Queries, group: GroupRow) {
+  return { data: { userGroup: toUserGroupV1(group, await q.permissions.ofSubjects(group.workspace_id, 'group', [group.id])) } }
 }
 
-export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors, invitations, mailQueued }) => {
+export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { store, cursors }) => {
   app.addHook('preHandler', async (req) => requireGroupsPlan(req))
 
   app.get(
@@ -54,12 +44,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
           cursors,
           'groups',
           req.query.pagination,
-          (pos, limit) => q.groups.list(ws, seekOf(pos, limit)),
+          (seek) => q.groups.list(ws, seek),
           (g) => [g.id],
           () => q.groups.count(ws),
         )
         const permissions = bySubject(
           await q.permissions.ofSubjects(
+            ws,
             'group',
             page.items.map((g) => g.id),
           ),
@@ -122,9 +113,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
           cursors,
           `groups/${group.id}/users`,
           req.query.pagination,
-          (pos, limit) => q.groups.listMembers(group.id, seekOf(pos, limit)),
+          (seek) => q.groups.listMembers(group.workspace_id, group.id, seek),
           (u) => [u.id],
-          () => q.groups.countMembers(group.id),
+          () => q.groups.countMembers(group.workspace_id, group.id),
         )
         return { data: { users: page.items.map(toMinimalUserV1), pagination: page.pagination } }
       }),
@@ -143,64 +134,13 @@ export const groupRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { sto
           cursors,
           `groups/${group.id}/invites`,
           req.query.pagination,
-          (pos, limit) => q.groups.listInvites(group.id, seekOf(pos, limit)),
+          (seek) => q.groups.listInvites(group.workspace_id, group.id, seek),
           (i) => [i.id],
-          () => q.groups.countInvites(group.id),
+          () => q.groups.countInvites(group.workspace_id, group.id),
         )
         return { data: { emails: page.items.map((i) => i.email), pagination: page.pagination } }
       }),
   )
-
-  // Segment serves the member writes on the singular /group/ path; the plural form is served too.
-  for (const prefix of ['/groups', '/group']) {
-    app.post(
-      `${prefix}/:userGroupId/users`,
-      {
-        schema: { params: GroupIdParams, body: EmailsBody, response: { 200: UserGroupOutput } },
-        config: { access: 'write', rl60: 'addUsersToUserGroup' },
-      },
-      async (req) => {
-        const { workspaceId } = req.auth
-        const answer = await store.write(
-          async (q) =>
-            present(q, await addEmailsToGroup(q, workspaceId, req.params.userGroupId, req.body.emails, actorOf(req), invitations)),
-          { workspace: workspaceId },
-        )
-        mailQueued()
-        return answer
-      },
-    )
-    app.put(
-      `${prefix}/:userGroupId/users`,
-      {
-        schema: { params: GroupIdParams, body: ReplaceEmailsBody, response: { 200: UserGroupOutput } },
-        config: { access: 'write', rl60: 'replaceUsersInUserGroup' },
-      },
-      async (req) => {
-        const { workspaceId } = req.auth
-        const answer = await store.write(
-          async (q) =>
-            present(q, await replaceGroupEmails(q, workspaceId, req.params.userGroupId, req.body.emails, actorOf(req), invitations)),
-          { workspace: workspaceId },
-        )
-        mailQueued()
-        return answer
-      },
-    )
-    app.delete(
-      `${prefix}/:userGroupId/users`,
-      {
-        schema: { params: GroupIdParams, querystring: EmailsQuery, response: { 200: StatusOutput } },
-        config: { access: 'write', rl60: 'removeUsersFromUserGroup' },
-      },
-      async (req) => {
-        await store.write((q) => removeEmailsFromGroup(q, req.auth.workspaceId, req.params.userGroupId, req.query.emails, actorOf(req)), {
-          workspace: req.auth.workspaceId,
-        })
-        return { data: { status: 'SUCCESS' as const } }
-      },
-    )
-  }
 
   for (const [method, rl60, operation] of [
     ['POST', 'addPermissionsToUserGroup', addPermissions],

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { PageQuery, paginate, seekOf } from '../../wire/pagination.js'
+import { PageQuery, paginate } from '../../wire/pagination.js'
 import { actorOf } from '../actor.js'
 import { createInvites, deleteInvites } from '../operations/members.js'
 import { permissionContext } from '../operations/permissions.js'
@@ -19,7 +19,7 @@ export const inviteRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { st
           cursors,
           'invites',
           req.query.pagination,
-          (pos, limit) => q.invites.list(ws, seekOf(pos, limit)),
+          (seek) => q.invites.list(ws, seek),
           (i) => [i.id],
           () => q.invites.count(ws),
         ),

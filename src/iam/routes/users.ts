@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { NotFoundError } from '../../errors.js'
-import { PageQuery, paginate, seekOf } from '../../wire/pagination.js'
+import { PageQuery, paginate } from '../../wire/pagination.js'
 import { actorOf } from '../actor.js'
 import { deleteUsers } from '../operations/members.js'
 import { addPermissions, replacePermissions } from '../operations/permissions.js'
@@ -20,12 +20,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { stor
         cursors,
         'users',
         req.query.pagination,
-        (pos, limit) => q.users.list(ws, seekOf(pos, limit)),
+        (seek) => q.users.list(ws, seek),
         (u) => [u.id],
         () => q.users.count(ws),
       )
       const permissions = bySubject(
         await q.permissions.ofSubjects(
+          ws,
           'user',
           page.items.map((u) => u.id),
         ),
@@ -41,7 +42,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { stor
       store.read(async (q) => {
         const user = await q.users.find(req.auth.workspaceId, req.params.userId)
         if (!user) throw new NotFoundError(`User ${req.params.userId}`, 'userId')
-        return { data: { user: toUserV1(user, await q.permissions.ofSubjects('user', [user.id])) } }
+        return { data: { user: toUserV1(user, await q.permissions.ofSubjects(user.workspace_id, 'user', [user.id])) } }
       }),
   )
 
@@ -68,9 +69,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, { stor
           cursors,
           `users/${user.id}/groups`,
           req.query.pagination,
-          (pos, limit) => q.groups.listGroupsOfUser(user.id, seekOf(pos, limit)),
+          (seek) => q.groups.listGroupsOfUser(user.workspace_id, user.id, seek),
           (g) => [g.id],
-          () => q.groups.countGroupsOfUser(user.id),
+          () => q.groups.countGroupsOfUser(user.workspace_id, user.id),
         )
         return { data: { groups: page.items, pagination: page.pagination } }
       }),

@@ -31,15 +31,15 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, {
       cursors,
       'roles',
       req.query.pagination,
-      async (pos, limit) => {
-        const at = pos.key === null ? (pos.direction === 'after' ? 0 : ROLES.length) : ROLES.findIndex((r) => r.id === pos.key?.[0])
+      async ({ direction, key, limit }) => {
+        const at = key === null ? (direction === 'after' ? 0 : ROLES.length) : ROLES.findIndex((r) => r.id === key[0])
         if (at < 0) throw new ValidationError('pagination.cursor is not a cursor this list issued', 'pagination.cursor')
         const [from, to] =
-          pos.direction === 'after'
-            ? [pos.key === null ? 0 : at + 1, Math.min(ROLES.length, (pos.key === null ? 0 : at + 1) + limit)]
+          direction === 'after'
+            ? [key === null ? 0 : at + 1, Math.min(ROLES.length, (key === null ? 0 : at + 1) + limit)]
             : [Math.max(0, at - limit), at]
         const rows = ROLES.slice(from, to).map(({ id, name, description }) => ({ id, name, description }))
-        return { rows, hasMore: pos.direction === 'after' ? to < ROLES.length : from > 0 }
+        return { rows, hasMore: direction === 'after' ? to < ROLES.length : from > 0 }
       },
       (r) => [r.id],
       async () => ROLES.length,
@@ -96,9 +96,9 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<IamDeps> = async (app, {
       const page = await store.read((q) =>
         paginate(
           cursors,
-          list,
+          { name: list, width: 2 },
           pagination,
-          (pos, limit) => q.audit.list(filter, { direction: pos.direction, key: pos.key as [string, string] | null, limit }),
+          (seek) => q.audit.list(filter, seek),
           (e) => [e.timestamp, e.id],
           // No totalEntries: counting a filtered range of millions of events would cost more than the page.
           undefined,

@@ -116,7 +116,7 @@ export const ROLES: readonly Role[] = [
 
 export const WORKSPACE_OWNER_ROLE_ID = '1WDUuRLxv84rrfCNUwvkrRtkxnS'
 
-const byId = new Map(ROLES.map((r) => [r.id, r]))
+const byId: ReadonlyMap<string, Role> = new Map(ROLES.map((r) => [r.id, r]))
 
 export function findRole(id: string): Role | undefined {
   return byId.get(id)

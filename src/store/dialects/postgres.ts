@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql } from 'kysely'
 import pg from 'pg'
-import type { DialectHandle } from '../store.js'
+import type { DialectHandle, StoreFailure } from '../store.js'
 import type { Database } from '../tables.js'
+import { postgresMigrator } from './postgres-migrator.js'
+import { postgresSnapshots } from './postgres-snapshots.js'
 
 export interface PostgresOptions {
   url: string
@@ -34,7 +36,6 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing(pool, watchClients(pool)) }) })
   const queue = new KeyedQueue()
   return {
-    name: 'postgres',
     db,
     pgPool: pool,
     transaction(work, key) {
@@ -59,8 +60,46 @@ export function openPostgres({ url, poolSize = 10, statementTimeoutMs = 10_000, 
     ping: async () => {
       await sql`select 1`.execute(db)
     },
+    // Concurrent transactions would commit identity values out of order; appenders queue on this lock until
+    // they commit instead (readers are not blocked).
+    orderAppends: async (trx, table) => {
+      await sql`lock table ${sql.table(table)} in share row exclusive mode`.execute(trx)
+    },
+    snapshots: postgresSnapshots,
+    migrator: () => postgresMigrator(pool, db),
+    classifyError: classifyPostgresError,
     destroy: () => db.destroy(),
   }
+}
+
+// PostgreSQL down or restarting: connection refused/reset, admin shutdown, "cannot connect now", too many
+// connections, a pool that timed out waiting, a statement cut off by statement_timeout.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '57014',
+])
+// What node-postgres and pg-pool say, without a code, when the connection or the wait for one failed.
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/
+const UNIQUE_VIOLATION = '23505'
+
+/** SQLSTATEs (and Node's socket codes) as node-postgres reports them in the error's `code`. */
+export function classifyPostgresError(error: unknown): StoreFailure | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return 'unavailable'
+  if (typeof message === 'string' && UNREACHABLE_MESSAGES.test(message)) return 'unavailable'
+  if (code === UNIQUE_VIOLATION) return 'conflict'
+  return undefined
 }
 
 /**

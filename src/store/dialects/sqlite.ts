@@ -1,8 +1,10 @@
 import { chmodSync, closeSync, constants, fchmodSync, openSync, statSync } from 'node:fs'
 import Database from 'better-sqlite3'
-import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement, sql } from 'kysely'
-import type { DialectHandle } from '../store.js'
+import { Kysely, Migrator, type SqliteDatabase, SqliteDialect, type SqliteStatement, sql } from 'kysely'
+import { migrationProvider } from '../migrations/index.js'
+import type { DialectHandle, StoreFailure } from '../store.js'
 import type { Database as Tables } from '../tables.js'
+import { sqliteSnapshots } from './sqlite-snapshots.js'
 
 export interface SqliteOptions {
   file: string
@@ -21,7 +23,6 @@ export function openSqlite({ file, busyTimeoutMs = 5000 }: SqliteOptions): Diale
   sqlite.pragma('foreign_keys = ON')
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return {
-    name: 'sqlite',
     db,
     // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that upgrades later can
     // fail with SQLITE_BUSY at once when another process writes, whatever the busy timeout.
@@ -40,8 +41,27 @@ export function openSqlite({ file, busyTimeoutMs = 5000 }: SqliteOptions): Diale
     ping: async () => {
       sqlite.prepare('select 1').get()
     },
+    // One writer at a time: transactions commit in the order they took their identity values already.
+    orderAppends: async () => {},
+    snapshots: sqliteSnapshots,
+    migrator: async () => new Migrator({ db, provider: migrationProvider('sqlite') }),
+    classifyError: classifySqliteError,
     destroy: () => db.destroy(),
   }
+}
+
+/** Another process held the file's lock past the busy timeout (BUSY), or a table lock was in the way (LOCKED). */
+const UNAVAILABLE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED'])
+/** A row another write inserted first, under a unique index or the primary key. */
+const CONFLICT_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'])
+
+/** better-sqlite3 reports SQLite's (extended) result code as the error's `code`. */
+export function classifySqliteError(error: unknown): StoreFailure | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code
+  if (typeof code !== 'string') return undefined
+  if (UNAVAILABLE_CODES.has(code)) return 'unavailable'
+  if (CONFLICT_CODES.has(code)) return 'conflict'
+  return undefined
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { AccountEventTable, AccountLinkTable, AccountSessionTable, AccountTable, Database } from '../tables.js'
-import { type Rows, seekNewestFirst, type TimeSeek } from './page.js'
+import { type Rows, type Seek, seekPage } from './page.js'
 
 export type AccountRow = Selectable<AccountTable>
 export type SessionRow = Selectable<AccountSessionTable>
@@ -18,7 +18,7 @@ export interface MembershipRow {
 }
 
 /** Newest-first position in the security log: (created_at, id) of the row to continue from. */
-export type EventSeek = TimeSeek
+export type EventSeek = Seek
 
 /** People (accounts), their sessions, single-use links and security log. */
 export function accountQueries(db: Kysely<Database>) {
@@ -185,7 +185,7 @@ export function accountQueries(db: Kysely<Database>) {
     },
     /** Newest first; "after" walks towards older events. Seeks on (created_at, id), never OFFSET. */
     events(accountId: string, seek: EventSeek): Promise<Rows<AccountEventRow>> {
-      return seekNewestFirst(db.selectFrom('account_events').selectAll().where('account_id', '=', accountId), 'created_at', seek)
+      return seekPage(db.selectFrom('account_events').selectAll().where('account_id', '=', accountId), ['created_at', 'id'], seek, 'desc')
     },
   }
 }

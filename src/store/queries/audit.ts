@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { AuditEventTable, Database } from '../tables.js'
 import { chunks, containsPattern } from './members.js'
-import { type Rows, seekNewestFirst, type TimeSeek } from './page.js'
+import { type Rows, type Seek, seekPage } from './page.js'
 
 export type AuditEventRow = AuditEventTable
 
@@ -35,7 +35,7 @@ export interface ConsoleAuditFilter {
 }
 
 /** Position in the newest-first order: (timestamp, id) of the row to continue from. */
-export type AuditSeek = TimeSeek
+export type AuditSeek = Seek
 
 export function auditQueries(db: Kysely<Database>) {
   const filtered = (f: AuditFilter) => {
@@ -66,11 +66,11 @@ export function auditQueries(db: Kysely<Database>) {
     },
     /** Newest first; "after" walks towards older events. Seeks on (timestamp, id), never OFFSET. */
     list(f: AuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
-      return seekNewestFirst(filtered(f), 'timestamp', seek)
+      return seekPage(filtered(f), ['timestamp', 'id'], seek, 'desc')
     },
     /** The console's filtered trail, newest first, keyset pages on (timestamp, id) as `list`. */
     listConsole(f: ConsoleAuditFilter, seek: AuditSeek): Promise<Rows<AuditEventRow>> {
-      return seekNewestFirst(consoleFiltered(f), 'timestamp', seek)
+      return seekPage(consoleFiltered(f), ['timestamp', 'id'], seek, 'desc')
     },
     /** The event types the workspace's trail holds, for the console's filter. */
     async eventTypes(workspaceId: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely'
 import type { Database, DirApiKeyTable, DirConnectionTable } from '../tables.js'
 import { type Rows, type Seek, seekPage } from './page.js'
+import { containsPattern, likeCi } from './text-match.js'
 
 export type ConnectionRow = Selectable<DirConnectionTable>
 
@@ -21,20 +22,32 @@ export function connectionQueries(db: Kysely<Database>) {
         .where('remote_workspace_id', '=', remoteWorkspaceId)
         .executeTakeFirst()
     },
-    list(seek: Seek): Promise<Rows<ConnectionRow>> {
-      return seekPage(db.selectFrom('dir_connections').selectAll(), 'id', seek)
+    /** Connections in id order, optionally one, or those whose workspace slug or name contains `search`. */
+    list(seek: Seek, f: { connectionId?: string; search?: string } = {}): Promise<Rows<ConnectionRow>> {
+      let q = db.selectFrom('dir_connections').selectAll()
+      if (f.connectionId !== undefined) q = q.where('id', '=', f.connectionId)
+      if (f.search !== undefined) {
+        const pattern = containsPattern(f.search)
+        q = q.where((eb) => eb.or([likeCi(eb.ref('remote_workspace_slug'), pattern), likeCi(eb.ref('remote_workspace_name'), pattern)]))
+      }
+      return seekPage(q, 'id', seek)
     },
     all(): Promise<ConnectionRow[]> {
       return db.selectFrom('dir_connections').selectAll().orderBy('id').execute()
     },
-    /** Connections whose scheduled sync is due. */
+    /**
+     * Connections whose scheduled sync is due: `active` ones, and `error` ones too, so a passing remote
+     * failure heals on the next interval instead of stopping the connection for good. `needs_reauth`
+     * waits for a new token.
+     */
     due(now: string): Promise<ConnectionRow[]> {
       return db
         .selectFrom('dir_connections')
         .selectAll()
-        .where('status', '=', 'active')
+        .where('status', 'in', ['active', 'error'])
         .where((eb) => eb.or([eb('next_sync_at', 'is', null), eb('next_sync_at', '<=', now)]))
         .orderBy('next_sync_at')
+        .orderBy('id')
         .execute()
     },
     async update(id: string, changes: Updateable<DirConnectionTable>): Promise<void> {

@@ -19,9 +19,10 @@ export async function bumpWorkspace(
     .execute()
 }
 
-/** Applies one delta per group, from the group ids of the rows inserted or deleted (one entry per row). */
+/** Applies one delta per group of the workspace, from the group ids of the rows inserted or deleted (one entry per row). */
 export async function bumpGroups(
   db: Kysely<Database>,
+  workspaceId: string,
   column: 'member_count' | 'invite_count',
   groupIds: readonly string[],
   sign: 1 | -1,
@@ -32,36 +33,81 @@ export async function bumpGroups(
     await db
       .updateTable('user_groups')
       .set({ [column]: sql`${sql.ref(column)} + ${delta}` })
+      .where('workspace_id', '=', workspaceId)
       .where('id', '=', id)
       .execute()
   }
 }
 
 const MEMBERSHIP = {
-  member: { table: 'group_members', subject: 'user_id', count: 'member_count' },
-  invite: { table: 'group_invites', subject: 'invite_id', count: 'invite_count' },
+  member: { table: 'group_members', subject: 'user_id', subjects: 'users', count: 'member_count' },
+  invite: { table: 'group_invites', subject: 'invite_id', subjects: 'invites', count: 'invite_count' },
 } as const
 
+/** A user's membership of a group, or a pending invite's. */
+type MembershipKind = keyof typeof MEMBERSHIP
+/** One group of the workspace, or (without `groupId`) the whole workspace. */
+export type MembershipScope = { workspaceId: string; groupId?: string }
+
 /**
- * Deletes the group memberships of these subjects (users or invites), in one group or across a workspace,
- * and moves each group's count by what was really deleted.
+ * Adds these subjects (users or invites) to a group, both only if they belong to the workspace: the rows come
+ * from a join of the group with the subjects inside the workspace, so a foreign id adds nothing. Existing
+ * memberships are kept; each group's count moves by what was really inserted.
  */
-export async function deleteMemberships(
+export async function addMemberships(
   db: Kysely<Database>,
-  kind: keyof typeof MEMBERSHIP,
-  scope: { groupId: string } | { workspaceId: string },
+  kind: MembershipKind,
+  scope: Required<MembershipScope>,
   subjectIds: readonly string[],
+  at: string,
 ): Promise<void> {
   if (subjectIds.length === 0) return
   const m = MEMBERSHIP[kind]
-  const deleted = await db
-    .deleteFrom(m.table)
-    .where(m.subject, 'in', subjectIds)
-    .where('groupId' in scope ? 'group_id' : 'workspace_id', '=', 'groupId' in scope ? scope.groupId : scope.workspaceId)
+  // Both membership tables have the same shape (group_id, subject, workspace_id, created_at), and both subject
+  // tables have (id, workspace_id): one statement serves both kinds, typed as the members' tables since Kysely
+  // cannot type a statement over a union of tables.
+  const subject = m.subject as 'user_id'
+  const rows = db
+    .selectFrom('user_groups as g')
+    .innerJoin(`${m.subjects as 'users'} as s`, 's.workspace_id', 'g.workspace_id')
+    .select(['g.id as group_id', 's.id as subject_id', 'g.workspace_id', sql<string>`${at}`.as('created_at')])
+    .where('g.workspace_id', '=', scope.workspaceId)
+    .where('g.id', '=', scope.groupId)
+    .where('s.id', 'in', subjectIds)
+  const added = await db
+    .insertInto(m.table as 'group_members')
+    .columns(['group_id', subject, 'workspace_id', 'created_at'])
+    .expression(rows)
+    .onConflict((oc) => oc.columns(['group_id', subject]).doNothing())
     .returning('group_id')
     .execute()
   await bumpGroups(
     db,
+    scope.workspaceId,
+    m.count,
+    added.map((r) => r.group_id),
+    1,
+  )
+}
+
+/**
+ * Deletes the group memberships of these subjects (users or invites), in one group of the workspace or across
+ * it, and moves each group's count by what was really deleted.
+ */
+export async function deleteMemberships(
+  db: Kysely<Database>,
+  kind: MembershipKind,
+  scope: MembershipScope,
+  subjectIds: readonly string[],
+): Promise<void> {
+  if (subjectIds.length === 0) return
+  const m = MEMBERSHIP[kind]
+  let q = db.deleteFrom(m.table).where('workspace_id', '=', scope.workspaceId).where(m.subject, 'in', subjectIds)
+  if (scope.groupId !== undefined) q = q.where('group_id', '=', scope.groupId)
+  const deleted = await q.returning('group_id').execute()
+  await bumpGroups(
+    db,
+    scope.workspaceId,
     m.count,
     deleted.map((r) => r.group_id),
     -1,

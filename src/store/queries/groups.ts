@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, UserGroupTable } from '../tables.js'
-import { bumpGroups, bumpWorkspace, deleteMemberships } from './counts.js'
+import { addMemberships, bumpWorkspace, deleteMemberships } from './counts.js'
 import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
@@ -10,6 +10,13 @@ export type GroupRow = Selectable<UserGroupTable>
 export function groupQueries(db: Kysely<Database>) {
   const columns = ['id', 'workspace_id', 'name', 'name_key', 'created_at', 'member_count', 'invite_count'] as const
   const select = () => db.selectFrom('user_groups').select(columns)
+  /** The workspace's memberships joined with their groups (both sides scoped, so a foreign id reads nothing). */
+  const groupsOfMembers = (workspaceId: string) =>
+    db
+      .selectFrom('group_members as m')
+      .innerJoin('user_groups as g', 'g.id', 'm.group_id')
+      .where('m.workspace_id', '=', workspaceId)
+      .where('g.workspace_id', '=', workspaceId)
 
   return {
     async insert(row: Omit<GroupRow, 'member_count' | 'invite_count'>): Promise<void> {
@@ -27,8 +34,13 @@ export function groupQueries(db: Kysely<Database>) {
         .where('name_key', '=', nameKey)
         .executeTakeFirst()
     },
-    async rename(id: string, name: string, nameKey: string): Promise<void> {
-      await db.updateTable('user_groups').set({ name, name_key: nameKey }).where('id', '=', id).execute()
+    async rename(workspaceId: string, id: string, name: string, nameKey: string): Promise<void> {
+      await db
+        .updateTable('user_groups')
+        .set({ name, name_key: nameKey })
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .execute()
     },
     async delete(workspaceId: string, id: string): Promise<void> {
       const res = await db.deleteFrom('user_groups').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
@@ -43,58 +55,52 @@ export function groupQueries(db: Kysely<Database>) {
     },
 
     // --- members (users) ---
-    listMembers(groupId: string, seek: Seek): Promise<Rows<UserRow>> {
+    listMembers(workspaceId: string, groupId: string, seek: Seek): Promise<Rows<UserRow>> {
       return seekPage(
-        db.selectFrom('group_members as m').innerJoin('users as u', 'u.id', 'm.user_id').selectAll('u').where('m.group_id', '=', groupId),
+        db
+          .selectFrom('group_members as m')
+          .innerJoin('users as u', 'u.id', 'm.user_id')
+          .selectAll('u')
+          .where('m.workspace_id', '=', workspaceId)
+          .where('u.workspace_id', '=', workspaceId)
+          .where('m.group_id', '=', groupId),
         'm.user_id',
         seek,
       )
     },
-    async countMembers(groupId: string): Promise<number> {
-      const row = await db.selectFrom('user_groups').select('member_count').where('id', '=', groupId).executeTakeFirst()
+    async countMembers(workspaceId: string, groupId: string): Promise<number> {
+      const row = await db
+        .selectFrom('user_groups')
+        .select('member_count')
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', groupId)
+        .executeTakeFirst()
       return Number(row?.member_count ?? 0)
     },
-    async memberIds(groupId: string): Promise<string[]> {
-      const rows = await db.selectFrom('group_members').select('user_id').where('group_id', '=', groupId).execute()
+    async memberIds(workspaceId: string, groupId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('group_members')
+        .select('user_id')
+        .where('workspace_id', '=', workspaceId)
+        .where('group_id', '=', groupId)
+        .execute()
       return rows.map((r) => r.user_id)
     },
+    /** Adds the workspace's users to its group; ids of another workspace (group or user) add nothing. */
     async addMembers(workspaceId: string, groupId: string, userIds: readonly string[], at: string): Promise<void> {
-      for (const c of chunks(userIds)) {
-        const added = await db
-          .insertInto('group_members')
-          .values(c.map((user_id) => ({ group_id: groupId, user_id, workspace_id: workspaceId, created_at: at })))
-          .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'member_count',
-          added.map((r) => r.group_id),
-          1,
-        )
-      }
+      for (const c of chunks(userIds)) await addMemberships(db, 'member', { workspaceId, groupId }, c, at)
     },
-    async removeMembers(groupId: string, userIds: readonly string[]): Promise<void> {
-      for (const c of chunks(userIds)) await deleteMemberships(db, 'member', { groupId }, c)
+    async removeMembers(workspaceId: string, groupId: string, userIds: readonly string[]): Promise<void> {
+      for (const c of chunks(userIds)) await deleteMemberships(db, 'member', { workspaceId, groupId }, c)
     },
     /** Groups a user belongs to, keyed by group id. */
-    listGroupsOfUser(userId: string, seek: Seek): Promise<Rows<{ id: string; name: string }>> {
-      return seekPage(
-        db
-          .selectFrom('group_members as m')
-          .innerJoin('user_groups as g', 'g.id', 'm.group_id')
-          .select(['g.id', 'g.name'])
-          .where('m.user_id', '=', userId),
-        'm.group_id',
-        seek,
-      )
+    listGroupsOfUser(workspaceId: string, userId: string, seek: Seek): Promise<Rows<{ id: string; name: string }>> {
+      return seekPage(groupsOfMembers(workspaceId).select(['g.id', 'g.name']).where('m.user_id', '=', userId), 'm.group_id', seek)
     },
     /** The groups of each of these users (a page of them), by name. */
-    groupsOfUsers(userIds: readonly string[]): Promise<{ user_id: string; id: string; name: string }[]> {
+    groupsOfUsers(workspaceId: string, userIds: readonly string[]): Promise<{ user_id: string; id: string; name: string }[]> {
       return inChunks(userIds, (c) =>
-        db
-          .selectFrom('group_members as m')
-          .innerJoin('user_groups as g', 'g.id', 'm.group_id')
+        groupsOfMembers(workspaceId)
           .select(['m.user_id', 'g.id', 'g.name'])
           .where('m.user_id', 'in', c)
           .orderBy('g.name_key')
@@ -102,66 +108,81 @@ export function groupQueries(db: Kysely<Database>) {
           .execute(),
       )
     },
-    async countGroupsOfUser(userId: string): Promise<number> {
+    async countGroupsOfUser(workspaceId: string, userId: string): Promise<number> {
       const row = await db
         .selectFrom('group_members')
         .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', workspaceId)
         .where('user_id', '=', userId)
         .executeTakeFirstOrThrow()
       return Number(row.n)
     },
     /** Memberships of these users, for cleaning up and auditing a delete. */
-    membershipsOfUsers(userIds: readonly string[]): Promise<{ group_id: string; user_id: string }[]> {
-      return inChunks(userIds, (c) => db.selectFrom('group_members').select(['group_id', 'user_id']).where('user_id', 'in', c).execute())
+    membershipsOfUsers(workspaceId: string, userIds: readonly string[]): Promise<{ group_id: string; user_id: string }[]> {
+      return inChunks(userIds, (c) =>
+        db
+          .selectFrom('group_members')
+          .select(['group_id', 'user_id'])
+          .where('workspace_id', '=', workspaceId)
+          .where('user_id', 'in', c)
+          .execute(),
+      )
     },
 
     // --- pending invites in a group ---
-    listInvites(groupId: string, seek: Seek): Promise<Rows<InviteRow>> {
+    listInvites(workspaceId: string, groupId: string, seek: Seek): Promise<Rows<InviteRow>> {
       return seekPage(
         db
           .selectFrom('group_invites as gi')
           .innerJoin('invites as i', 'i.id', 'gi.invite_id')
           .selectAll('i')
+          .where('gi.workspace_id', '=', workspaceId)
+          .where('i.workspace_id', '=', workspaceId)
           .where('gi.group_id', '=', groupId),
         'gi.invite_id',
         seek,
       )
     },
-    async countInvites(groupId: string): Promise<number> {
-      const row = await db.selectFrom('user_groups').select('invite_count').where('id', '=', groupId).executeTakeFirst()
+    async countInvites(workspaceId: string, groupId: string): Promise<number> {
+      const row = await db
+        .selectFrom('user_groups')
+        .select('invite_count')
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', groupId)
+        .executeTakeFirst()
       return Number(row?.invite_count ?? 0)
     },
-    async inviteIds(groupId: string): Promise<string[]> {
-      const rows = await db.selectFrom('group_invites').select('invite_id').where('group_id', '=', groupId).execute()
+    async inviteIds(workspaceId: string, groupId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('group_invites')
+        .select('invite_id')
+        .where('workspace_id', '=', workspaceId)
+        .where('group_id', '=', groupId)
+        .execute()
       return rows.map((r) => r.invite_id)
     },
+    /** Adds the workspace's pending invites to its group; ids of another workspace (group or invite) add nothing. */
     async addInvites(workspaceId: string, groupId: string, inviteIds: readonly string[], at: string): Promise<void> {
-      for (const c of chunks(inviteIds)) {
-        const added = await db
-          .insertInto('group_invites')
-          .values(c.map((invite_id) => ({ group_id: groupId, invite_id, workspace_id: workspaceId, created_at: at })))
-          .onConflict((oc) => oc.columns(['group_id', 'invite_id']).doNothing())
-          .returning('group_id')
-          .execute()
-        await bumpGroups(
-          db,
-          'invite_count',
-          added.map((r) => r.group_id),
-          1,
-        )
-      }
+      for (const c of chunks(inviteIds)) await addMemberships(db, 'invite', { workspaceId, groupId }, c, at)
     },
-    async removeInvites(groupId: string, inviteIds: readonly string[]): Promise<void> {
-      for (const c of chunks(inviteIds)) await deleteMemberships(db, 'invite', { groupId }, c)
+    async removeInvites(workspaceId: string, groupId: string, inviteIds: readonly string[]): Promise<void> {
+      for (const c of chunks(inviteIds)) await deleteMemberships(db, 'invite', { workspaceId, groupId }, c)
     },
     /** Group ids each of these invites belongs to (what an accepted invite carries over). */
-    groupsOfInvites(inviteIds: readonly string[]): Promise<{ group_id: string; invite_id: string }[]> {
+    groupsOfInvites(workspaceId: string, inviteIds: readonly string[]): Promise<{ group_id: string; invite_id: string }[]> {
       return inChunks(inviteIds, (c) =>
-        db.selectFrom('group_invites').select(['group_id', 'invite_id']).where('invite_id', 'in', c).execute(),
+        db
+          .selectFrom('group_invites')
+          .select(['group_id', 'invite_id'])
+          .where('workspace_id', '=', workspaceId)
+          .where('invite_id', 'in', c)
+          .execute(),
       )
     },
-    namesOf(groupIds: readonly string[]): Promise<{ id: string; name: string }[]> {
-      return inChunks(groupIds, (c) => db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', c).execute())
+    namesOf(workspaceId: string, groupIds: readonly string[]): Promise<{ id: string; name: string }[]> {
+      return inChunks(groupIds, (c) =>
+        db.selectFrom('user_groups').select(['id', 'name']).where('workspace_id', '=', workspaceId).where('id', 'in', c).execute(),
+      )
     },
   }
 }

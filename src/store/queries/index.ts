@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { type Clock, systemClock } from '../../clock.js'
+import type { EngineTraits } from '../store.js'
 import type { Database } from '../tables.js'
 import { accountSearchQueries } from './account-search.js'
 import { accountQueries } from './accounts.js'
@@ -7,8 +8,11 @@ import { auditQueries } from './audit.js'
 import { codeQueries } from './codes.js'
 import { apiKeyQueries, connectionQueries } from './connections.js'
 import { dirActionQueries } from './dir-actions.js'
-import { dirReadQueries } from './dir-read.js'
-import { dirSyncQueries } from './dir-sync.js'
+import { dirEventQueries } from './dir-events.js'
+import { dirGroupQueries } from './dir-groups.js'
+import { dirRoleQueries } from './dir-roles.js'
+import { dirRunQueries } from './dir-runs.js'
+import { dirUserQueries } from './dir-users.js'
 import { emulatorQueries } from './emulator.js'
 import { groupSearchQueries } from './group-search.js'
 import { groupQueries } from './groups.js'
@@ -21,8 +25,11 @@ import { outboxQueries } from './outbox.js'
 import { permissionQueries } from './permissions.js'
 import { tokenQueries, workspaceQueries } from './workspaces.js'
 
-/** `clock`: the server's, so whatever decides by time inside a read or a transaction asks `q.clock`. */
-export function createQueries(db: Kysely<Database>, clock: Clock = systemClock) {
+/**
+ * `engine`: what the dialect does its own way (src/store/dialects). `clock`: the server's, so whatever decides by
+ * time inside a read or a transaction asks `q.clock`.
+ */
+export function createQueries(db: Kysely<Database>, engine: EngineTraits, clock: Clock = systemClock) {
   return {
     clock,
     workspaces: workspaceQueries(db),
@@ -37,11 +44,14 @@ export function createQueries(db: Kysely<Database>, clock: Clock = systemClock) 
     audit: auditQueries(db),
     connections: connectionQueries(db),
     apiKeys: apiKeyQueries(db),
-    dirRead: dirReadQueries(db),
-    dirSync: dirSyncQueries(db),
+    dirUsers: dirUserQueries(db),
+    dirGroups: dirGroupQueries(db),
+    dirRoles: dirRoleQueries(db),
+    dirRuns: dirRunQueries(db),
+    dirEvents: dirEventQueries(db, engine),
     dirActions: dirActionQueries(db),
     meta: metaQueries(db),
-    emulator: emulatorQueries(db),
+    emulator: emulatorQueries(db, engine),
     outbox: outboxQueries(db),
     accounts: accountQueries(db),
     accountSearch: accountSearchQueries(db),

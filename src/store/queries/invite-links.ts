@@ -27,10 +27,11 @@ export function inviteLinkQueries(db: Kysely<Database>) {
       return db.selectFrom('invite_links').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst()
     },
     /** Marks the link used if it still may be (unused, unexpired); false when another request got there first. */
-    async use(id: string, at: string): Promise<boolean> {
+    async use(workspaceId: string, id: string, at: string): Promise<boolean> {
       const res = await db
         .updateTable('invite_links')
         .set({ used_at: at })
+        .where('workspace_id', '=', workspaceId)
         .where('id', '=', id)
         .where('used_at', 'is', null)
         .where('expires_at', '>', at)

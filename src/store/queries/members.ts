@@ -20,6 +20,11 @@ async function inChunks<T, R>(items: readonly T[], run: (chunk: T[]) => Promise<
   return out
 }
 
+/** New rows land in the workspace the call names (whose count it moves), whatever the rows say. */
+function inWorkspace<T>(workspaceId: string, rows: readonly T[]): (T & { workspace_id: string })[] {
+  return rows.map((row) => ({ ...row, workspace_id: workspaceId }))
+}
+
 /** What the console's member list narrows by; either may be absent. */
 export interface UserFilter {
   /** A case-insensitive substring of the name or the email. */
@@ -61,8 +66,8 @@ function filteredUsers(db: Kysely<Database>, workspaceId: string, filter: UserFi
 export function userQueries(db: Kysely<Database>) {
   return {
     /** Inserts users of one workspace. */
-    async insertMany(workspaceId: string, rows: UserRow[]): Promise<void> {
-      for (const chunk of chunks(rows)) await db.insertInto('users').values(chunk).execute()
+    async insertMany(workspaceId: string, rows: readonly Omit<UserRow, 'workspace_id'>[]): Promise<void> {
+      for (const chunk of chunks(rows)) await db.insertInto('users').values(inWorkspace(workspaceId, chunk)).execute()
       await bumpWorkspace(db, workspaceId, 'user_count', rows.length)
     },
     find(workspaceId: string, id: string): Promise<UserRow | undefined> {
@@ -125,8 +130,8 @@ export function inviteQueries(db: Kysely<Database>) {
         db.selectFrom('invites').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', c).execute(),
       )
     },
-    async insertMany(workspaceId: string, rows: InviteRow[]): Promise<void> {
-      for (const chunk of chunks(rows)) await db.insertInto('invites').values(chunk).execute()
+    async insertMany(workspaceId: string, rows: readonly Omit<InviteRow, 'workspace_id'>[]): Promise<void> {
+      for (const chunk of chunks(rows)) await db.insertInto('invites').values(inWorkspace(workspaceId, chunk)).execute()
       await bumpWorkspace(db, workspaceId, 'invite_count', rows.length)
     },
     findByEmailKeys(workspaceId: string, keys: readonly string[]): Promise<InviteRow[]> {

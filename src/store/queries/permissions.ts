@@ -37,11 +37,16 @@ export function permissionQueries(db: Kysely<Database>) {
   const select = () => db.selectFrom('permissions').select(['id', 'subject_type', 'subject_id', 'role_id', 'resources', 'created_at'])
 
   return {
-    /** Permissions of these subjects, in grant order. */
-    async ofSubjects(subjectType: SubjectType, subjectIds: readonly string[]): Promise<PermissionRow[]> {
+    /** Permissions of these subjects of the workspace, in grant order. */
+    async ofSubjects(workspaceId: string, subjectType: SubjectType, subjectIds: readonly string[]): Promise<PermissionRow[]> {
       if (subjectIds.length === 0) return []
       const rows = await inChunks(subjectIds, (c) =>
-        select().where('subject_id', 'in', c).where('subject_type', '=', subjectType).orderBy('id').execute(),
+        select()
+          .where('subject_id', 'in', c)
+          .where('subject_type', '=', subjectType)
+          .where('workspace_id', '=', workspaceId)
+          .orderBy('id')
+          .execute(),
       )
       return rows.map(decode)
     },
@@ -79,17 +84,19 @@ export function permissionQueries(db: Kysely<Database>) {
       )
       for (const c of chunks(labels)) await db.insertInto('permission_labels').values(c).execute()
     },
-    /** Deletes every permission of these subjects; returns the deleted ones. */
-    async deleteOfSubjects(subjectType: SubjectType, subjectIds: readonly string[]): Promise<PermissionRow[]> {
-      const rows = await this.ofSubjects(subjectType, subjectIds)
-      for (const c of chunks(rows.map((r) => r.id))) await db.deleteFrom('permissions').where('id', 'in', c).execute()
+    /** Deletes every permission of these subjects of the workspace; returns the deleted ones. */
+    async deleteOfSubjects(workspaceId: string, subjectType: SubjectType, subjectIds: readonly string[]): Promise<PermissionRow[]> {
+      const rows = await this.ofSubjects(workspaceId, subjectType, subjectIds)
+      for (const c of chunks(rows.map((r) => r.id)))
+        await db.deleteFrom('permissions').where('workspace_id', '=', workspaceId).where('id', 'in', c).execute()
       return rows
     },
-    /** Hands an accepted invite's permissions to the user it became. */
-    async transfer(fromType: SubjectType, fromId: string, toType: SubjectType, toId: string): Promise<void> {
+    /** Hands an accepted invite's permissions to the user it became (both of the workspace). */
+    async transfer(workspaceId: string, fromType: SubjectType, fromId: string, toType: SubjectType, toId: string): Promise<void> {
       await db
         .updateTable('permissions')
         .set({ subject_type: toType, subject_id: toId })
+        .where('workspace_id', '=', workspaceId)
         .where('subject_type', '=', fromType)
         .where('subject_id', '=', fromId)
         .execute()

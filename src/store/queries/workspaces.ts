@@ -104,11 +104,12 @@ export function tokenQueries(db: Kysely<Database>) {
      * Notes a use of the token, unless one was noted in the last minute: a conditional UPDATE, so replicas racing
      * for the same minute write once between them. True when this call wrote.
      */
-    async touch(id: string, now: Date): Promise<boolean> {
+    async touch(workspaceId: string, id: string, now: Date): Promise<boolean> {
       const stale = new Date(now.getTime() - TOKEN_TOUCH_EVERY_MS).toISOString()
       const res = await db
         .updateTable('api_tokens')
         .set({ last_used_at: now.toISOString() })
+        .where('workspace_id', '=', workspaceId)
         .where('id', '=', id)
         .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', stale)]))
         .executeTakeFirst()
