@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../tables.js'
-import { containsPattern } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
+import { containsPattern } from './text-match.js'
 
 /** An account as the instance admins' list shows it: no password hash or TOTP secret, only whether there is one. */
 export interface AccountListRow {

@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely'
 import type { AuditEventTable, Database } from '../tables.js'
-import { chunks, containsPattern } from './members.js'
+import { chunks } from './chunks.js'
 import { type Rows, type Seek, seekPage } from './page.js'
+import { containsPattern } from './text-match.js'
 
 export type AuditEventRow = AuditEventTable
 

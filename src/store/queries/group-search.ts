@@ -2,11 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { Database } from '../tables.js'
 import type { GroupRow } from './groups.js'
 import { type Rows, type Seek, seekPage } from './page.js'
-
-/** `%`, `_` and the escape character itself match literally in a LIKE pattern escaped with `\`. */
-function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
+import { containsPattern } from './text-match.js'
 
 /** The console's group list: a workspace's groups narrowed by a part of their name. */
 export function groupSearchQueries(db: Kysely<Database>) {

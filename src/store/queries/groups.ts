@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, UserGroupTable } from '../tables.js'
+import { chunks, inChunks } from './chunks.js'
 import { addMemberships, bumpWorkspace, deleteMemberships } from './counts.js'
-import { chunks, type InviteRow, inChunks, type UserRow } from './members.js'
+import type { InviteRow, UserRow } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
 
 /** memberCount counts members (users), never pending invites. */

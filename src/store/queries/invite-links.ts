@@ -1,15 +1,11 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database, InviteLinkTable } from '../tables.js'
+import { inChunks } from './chunks.js'
 import type { InviteRow } from './members.js'
-import { inChunks } from './members.js'
 import { type Rows, type Seek, seekPage } from './page.js'
+import { containsPattern } from './text-match.js'
 
 export type InviteLinkRow = InviteLinkTable
-
-/** `%`, `_` and the escape character itself match literally in a LIKE pattern escaped with `\`. */
-function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
 
 /** Invitation links (single-use, stored as SHA-256), the console's invite search and label usage. */
 export function inviteLinkQueries(db: Kysely<Database>) {

@@ -1,24 +1,12 @@
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely'
 import type { Database, InviteTable, UserTable } from '../tables.js'
+import { chunks, inChunks } from './chunks.js'
 import { bumpWorkspace, deleteMemberships } from './counts.js'
 import { type Rows, type Seek, seekPage } from './page.js'
+import { containsPattern } from './text-match.js'
 
 export type UserRow = UserTable
 export type InviteRow = InviteTable
-
-const CHUNK = 500 // stays under SQLite's bound-parameter limit for IN (...) lists
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
-  return out
-}
-
-async function inChunks<T, R>(items: readonly T[], run: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
-  const out: R[] = []
-  for (const chunk of chunks(items)) out.push(...(await run(chunk)))
-  return out
-}
 
 /** New rows land in the workspace the call names (whose count it moves), whatever the rows say. */
 function inWorkspace<T>(workspaceId: string, rows: readonly T[]): (T & { workspace_id: string })[] {
@@ -31,11 +19,6 @@ export interface UserFilter {
   search?: string | undefined
   /** Only users holding this role directly (not through a group). */
   roleId?: string | undefined
-}
-
-/** `%`, `_` and the escape character itself match literally in a LIKE pattern escaped with `\`. */
-function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
 /** The workspace's permissions granting this role to a user (a user's are deleted with it, so each names a member). */
@@ -156,5 +139,3 @@ export function inviteQueries(db: Kysely<Database>) {
     },
   }
 }
-
-export { chunks, containsPattern, inChunks }

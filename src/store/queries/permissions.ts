@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Database, SubjectType } from '../tables.js'
-import { chunks, inChunks } from './members.js'
+import { chunks, inChunks } from './chunks.js'
 
 export interface ResourceGrant {
   id: string
