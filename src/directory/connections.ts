@@ -1,4 +1,4 @@
-import { isoNow, systemClock } from '../clock.js'
+import { isoNow } from '../clock.js'
 import { BadGatewayError, ConflictError, NotFoundError, ValidationError } from '../errors.js'
 import { newId } from '../ids.js'
 import { BodyTooLargeError } from '../outbound/fetch.js'
@@ -112,7 +112,7 @@ export async function createConnection(ctx: DirectoryContext, input: ConnectInpu
       throw new ConflictError(`Workspace ${workspace.slug} at ${baseUrl} is already connected as ${existing.name} (${existing.id})`, {
         data: { connection_id: existing.id },
       })
-    const row = newConnectionRow({ name: input.name ?? workspace.slug, baseUrl, sealedToken: sealed, workspace })
+    const row = newConnectionRow({ name: input.name ?? workspace.slug, baseUrl, sealedToken: sealed, workspace, now: isoNow(q.clock) })
     await q.connections.insert(row)
     return row
   })
@@ -147,7 +147,7 @@ export async function rotateToken(ctx: DirectoryContext, id: string, token: stri
       remote_workspace_name: workspace.name,
       status: 'active' as const,
       status_detail: null,
-      updated_at: isoNow(systemClock),
+      updated_at: isoNow(q.clock),
       next_sync_at: null,
     }
     await q.connections.update(id, changes)
@@ -180,7 +180,7 @@ export async function applyAllowList(ctx: DirectoryContext): Promise<void> {
   await ctx.store.write(async (q) => {
     for (const c of await q.connections.all()) {
       const refused = refusalOf(ctx, c.base_url)
-      const now = isoNow(systemClock)
+      const now = isoNow(q.clock)
       if (refused && !(c.status === 'error' && c.status_detail === refused))
         await q.connections.update(c.id, { status: 'error', status_detail: refused, updated_at: now })
       else if (!refused && c.status === 'error' && isRefusal(c.status_detail))
@@ -217,8 +217,9 @@ export function newConnectionRow(input: {
   baseUrl: string
   sealedToken: string
   workspace: { id: string; slug: string; name: string }
+  now: string
 }): ConnectionRow {
-  const now = isoNow(systemClock)
+  const { now } = input
   return {
     id: newId(),
     name: input.name,

@@ -19,6 +19,7 @@ export async function connect(
     baseUrl: gh.url,
     sealedToken: ctx.cipher.seal(options.token ?? workspace.token),
     workspace,
+    now: ctx.store.clock.now().toISOString(),
   })
   await ctx.store.write((q) => q.connections.insert(row))
   return row

@@ -99,6 +99,8 @@ export interface StartOptions {
   trustProxy?: string
   /** The mail worker's timings (polls, retries), so tests need not wait minutes. */
   mail?: Partial<MailOptions>
+  /** `--clock` (`manual`, `manual=<ISO>`): the server's own clock, moved through `gh.server.store.clock`. */
+  clock?: string
 }
 
 /** Starts the real server in this process on a free port with a temporary SQLite file. */
@@ -127,6 +129,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Gateho
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
       ...(options.smtpUrl ? { smtpUrl: options.smtpUrl } : {}),
       ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     {},
   )

@@ -1,4 +1,4 @@
-import { isoNow, systemClock } from '../../clock.js'
+import { isoNow } from '../../clock.js'
 import { newId } from '../../ids.js'
 import type { Queries } from '../../store/queries/index.js'
 import type { DirectoryContext } from '../context.js'
@@ -27,14 +27,14 @@ export async function runAction<A extends ActionName>(
   input: ActionInputs[A],
   options: RunActionOptions = {},
 ): Promise<ActionResult> {
-  const startedAt = isoNow(systemClock)
+  const startedAt = isoNow(ctx.store.clock)
   const id = newId()
   const plan = await ctx.store.read((q) => planAction(q, action, input))
 
   if (options.dryRun) {
     const executed = plan.parts.map((part) => unsentPart(part, 'planned', part.blocked))
     const users = await ctx.store.read((q) => presentUsers(q, plan.userIds))
-    const result = buildResult({ id, plan, executed, users, dryRun: true, startedAt, finishedAt: isoNow(systemClock) })
+    const result = buildResult({ id, plan, executed, users, dryRun: true, startedAt, finishedAt: isoNow(ctx.store.clock) })
     const record = options.onResult
     if (record) await ctx.store.write((q) => record(q, result))
     return result
@@ -43,12 +43,12 @@ export async function runAction<A extends ActionName>(
   const executed = await Promise.all(plan.parts.map((part) => executePart(ctx, part)))
   // `write` may run its work again (a PostgreSQL serialization retry): everything it changes lives inside it.
   return ctx.store.write(async (q) => {
-    const now = isoNow(systemClock)
+    const now = isoNow(ctx.store.clock)
     const output: ApplyOutput = { events: [], userIds: new Set(plan.userIds) }
     for (const part of executed) await applyPart(q, part, now, output)
     await q.dirEvents.append(output.events)
     const users = await presentUsers(q, [...output.userIds])
-    const result = buildResult({ id, plan, executed, users, dryRun: false, startedAt, finishedAt: isoNow(systemClock) })
+    const result = buildResult({ id, plan, executed, users, dryRun: false, startedAt, finishedAt: isoNow(ctx.store.clock) })
     await options.onResult?.(q, result)
     return result
   })
