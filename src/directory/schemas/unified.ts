@@ -102,19 +102,18 @@ export const UnifiedWorkspaceSchema = Type.Object({
 export type UnifiedWorkspace = Static<typeof UnifiedWorkspaceSchema>
 
 /** One of a person's accounts: the user, less what the person already says or only a user page needs. */
-export const PersonAccountSchema = Type.Object({
-  id: Type.String(),
-  connection_id: Type.String(),
-  remote_id: Nullable(Type.String()),
-  /** As this workspace spells it. */
-  email: Type.String(),
-  status: UserStatus,
-  roles: Type.Array(UserRoleSchema),
-  groups: Type.Array(GroupRef),
-  workspace: WorkspaceRef,
-  last_seen_at: Type.String(),
-  deleted_at: Nullable(Type.String()),
-})
+export const PersonAccountSchema = Type.Pick(UnifiedUserSchema, [
+  'id',
+  'connection_id',
+  'remote_id',
+  'email',
+  'status',
+  'roles',
+  'groups',
+  'workspace',
+  'last_seen_at',
+  'deleted_at',
+])
 export type PersonAccount = Static<typeof PersonAccountSchema>
 
 /** One person (normalised email) and every workspace account they hold. */
