@@ -116,7 +116,13 @@ try {
   ctx = await openDirectory(store, config)
   const connections = []
   for (const { workspace, token } of remotes) {
-    const row = newConnectionRow({ name: workspace.slug, baseUrl: url, sealedToken: ctx.cipher.seal(token), workspace, now: new Date().toISOString() })
+    const row = newConnectionRow({
+      name: workspace.slug,
+      baseUrl: url,
+      sealedToken: ctx.cipher.seal(token),
+      workspace,
+      now: new Date().toISOString(),
+    })
     await store.write((q) => q.connections.insert(row))
     connections.push(row)
   }

@@ -1,13 +1,12 @@
-import { createContext, lazy, type ReactNode, Suspense, useCallback, useContext, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from './api/client'
+import { createContext, lazy, type ReactNode, Suspense, useCallback, useContext, useState } from 'react'
+import { type Answer, api, must } from './api/client'
+import { type Loaded, useLoaded } from './components/loaded'
 
 export type WorkspaceAccess = Answer<'/console/api/workspaces/{workspaceId}/access', 'get'>
 
-type WorkspaceState = { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; access: WorkspaceAccess }
-
 interface WorkspaceContextValue {
   id: string
-  state: WorkspaceState
+  state: Loaded<WorkspaceAccess>
   /** Asks for the access again (after the person set up or passed MFA for it). */
   reload: () => void
 }
@@ -20,23 +19,14 @@ const MfaGate = lazy(() => import('./components/mfa-gate').then((m) => ({ defaul
 
 /** What the signed-in person may do in one workspace (GET …/access), for the pages and the navigation inside it. */
 export function WorkspaceProvider({ id, children }: { id: string; children: ReactNode }) {
-  const [state, setState] = useState<{ id: string; state: WorkspaceState }>({ id, state: { status: 'loading' } })
   const [attempt, setAttempt] = useState(0)
   const reload = useCallback(() => setAttempt((n) => n + 1), [])
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new `attempt` asks again for the same workspace
-  useEffect(() => {
-    let current = true
-    setState({ id, state: { status: 'loading' } })
-    must(api.GET('/console/api/workspaces/{workspaceId}/access', { params: { path: { workspaceId: id } } })).then(
-      (access) => current && setState({ id, state: { status: 'ready', access } }),
-      (error: unknown) => current && setState({ id, state: { status: 'failed', problem: asProblem(error) } }),
-    )
-    return () => {
-      current = false
-    }
-  }, [id, attempt])
-  // While another workspace's answer is on screen, this one is loading.
-  const value = { ...(state.id === id ? state : { id, state: { status: 'loading' as const } }), reload }
+  // Another workspace's answer is never shown for this one: a new id is loading from its first render.
+  const state = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/access', { params: { path: { workspaceId: id } } })),
+    [id, attempt],
+  )
+  const value = { id, state, reload }
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>
 }
 

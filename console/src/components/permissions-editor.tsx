@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../api/client'
+import { useId, useRef, useState } from 'react'
+import { type Answer, api, must } from '../api/client'
 import type { paths } from '../api/schema'
+import { type Loaded, shownValue, useLoaded } from './loaded'
 
 /** A role as GET …/roles describes it: what it grants, what a grant may name, and whether the plan allows it. */
 export type Role = Answer<'/console/api/workspaces/{workspaceId}/roles', 'get'>['roles'][number]
@@ -44,39 +45,20 @@ export function toGrant(p: {
   }
 }
 
-type Loaded<T> = { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; value: T }
-
 /** The roles of a workspace and its plan (GET …/roles), for editors and the Roles page. */
 export function useRoles(workspaceId: string): Loaded<{ roles: Role[]; plan: string }> {
-  const [state, setState] = useState<Loaded<{ roles: Role[]; plan: string }>>({ status: 'loading' })
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/workspaces/{workspaceId}/roles', { params: { path: { workspaceId } } })).then(
-      (value) => current && setState({ status: 'ready', value }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [workspaceId])
-  return state
+  return useLoaded(() => must(api.GET('/console/api/workspaces/{workspaceId}/roles', { params: { path: { workspaceId } } })), [workspaceId])
 }
 
+/** The workspace's labels; without them (still loading, or refused) the editor still works: it offers none. */
 function useLabels(workspaceId: string): Label[] {
-  const [labels, setLabels] = useState<Label[]>([])
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } } })).then(
-      (value) => current && setLabels(value.labels),
-      // Without labels the editor still works: it offers none.
-      () => undefined,
-    )
-    return () => {
-      current = false
-    }
-  }, [workspaceId])
-  return labels
+  const labels = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } } })),
+    [workspaceId],
+  )
+  return shownValue(labels)?.labels ?? NO_LABELS
 }
+const NO_LABELS: Label[] = []
 
 export interface PermissionsEditorProps {
   workspaceId: string

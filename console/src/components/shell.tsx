@@ -38,7 +38,7 @@ function SideNav() {
   const session = useSignedIn()
   const workspace = useWorkspace()
   const { path } = useLocation()
-  const access = workspace?.state.status === 'ready' ? workspace.state.access : undefined
+  const access = workspace?.state.status === 'ready' ? workspace.state.value : undefined
   const mayListUsers = access !== undefined && (access.owner || session.account.instanceAdmin)
   return (
     <nav className="sidenav" aria-label="Main">
@@ -147,7 +147,7 @@ function WorkspaceSwitcher() {
   const root = useRef<HTMLDivElement>(null)
   const button = useRef<HTMLButtonElement>(null)
   const current = session.workspaces.find((w) => w.id === workspace?.id)
-  const access = workspace?.state.status === 'ready' ? workspace.state.access : undefined
+  const access = workspace?.state.status === 'ready' ? workspace.state.value : undefined
   const name = current?.name ?? access?.workspace.name ?? (workspace ? 'Workspace' : 'No workspace chosen')
 
   useEffect(() => {

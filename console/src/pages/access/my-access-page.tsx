@@ -6,7 +6,7 @@ import { useWorkspace } from '../../workspace'
 export function MyAccessPage() {
   const workspace = useWorkspace()
   const state = workspace?.state ?? { status: 'loading' as const }
-  const name = state.status === 'ready' ? state.access.workspace.name : 'this workspace'
+  const name = state.status === 'ready' ? state.value.workspace.name : 'this workspace'
   return (
     <>
       <PageHeader
@@ -22,16 +22,16 @@ export function MyAccessPage() {
             <div>
               <dt>Workspace</dt>
               <dd>
-                {state.access.workspace.name} <span className="muted">({state.access.workspace.slug})</span>
+                {state.value.workspace.name} <span className="muted">({state.value.workspace.slug})</span>
               </dd>
             </div>
             <div>
               <dt>Plan</dt>
-              <dd className="capitalize">{state.access.workspace.plan}</dd>
+              <dd className="capitalize">{state.value.workspace.plan}</dd>
             </div>
             <div>
               <dt>Owner</dt>
-              <dd>{state.access.owner ? 'Yes, you are a Workspace Owner' : 'No'}</dd>
+              <dd>{state.value.owner ? 'Yes, you are a Workspace Owner' : 'No'}</dd>
             </div>
           </dl>
 
@@ -39,7 +39,7 @@ export function MyAccessPage() {
             <h2 id="roles-heading" className="card-title">
               Roles granted to you
             </h2>
-            {state.access.permissions.length === 0 ? (
+            {state.value.permissions.length === 0 ? (
               <p className="card-empty">You hold no roles in this workspace.</p>
             ) : (
               <table className="table">
@@ -50,7 +50,7 @@ export function MyAccessPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {state.access.permissions.map((p) => (
+                  {state.value.permissions.map((p) => (
                     <tr key={permissionKey(p)}>
                       <td>
                         <span className="chip chip-role">{p.roleName}</span>
@@ -78,19 +78,19 @@ export function MyAccessPage() {
             <h2 id="groups-heading" className="card-title">
               User groups
             </h2>
-            {state.access.groups.length === 0 ? (
+            {state.value.groups.length === 0 ? (
               <p className="card-empty">You are not in any user group.</p>
             ) : (
               <>
                 <p className="card-description card-description-tight">The roles of each of your groups apply to you too.</p>
                 <ul className="chip-list chip-list-padded">
-                  {state.access.groups.map((g) => (
+                  {state.value.groups.map((g) => (
                     <li key={g.id} className="chip">
                       {g.name}
                     </li>
                   ))}
                 </ul>
-                {state.access.groupPermissions.length === 0 ? (
+                {state.value.groupPermissions.length === 0 ? (
                   <p className="card-empty">Your groups grant no roles.</p>
                 ) : (
                   <table className="table" aria-label="Roles from your user groups">
@@ -102,7 +102,7 @@ export function MyAccessPage() {
                       </tr>
                     </thead>
                     <tbody>
-                      {state.access.groupPermissions.map((p) => (
+                      {state.value.groupPermissions.map((p) => (
                         <tr key={`${p.group.id}-${permissionKey(p)}`}>
                           <td>
                             <span className="chip chip-role">{p.roleName}</span>

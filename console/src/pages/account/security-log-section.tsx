@@ -34,7 +34,7 @@ export function SecurityLogSection() {
   const log = useLoaded(() => {
     const query = { pagination: { count: 20, ...(cursor === undefined ? {} : { cursor }) } }
     return must(api.GET('/console/api/account/security-log', { params: { query } }))
-  }, cursor)
+  }, [cursor])
 
   return (
     <section className="card" aria-labelledby="security-log-heading">

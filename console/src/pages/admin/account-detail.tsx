@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type Answer, api, must } from '../../api/client'
 import { ConfirmDialog } from '../../components/confirm-dialog'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { Loading, ProblemNotice } from '../../components/page'
 import { formatDate, plural } from '../../format'
 import { useSignedIn } from '../../session'
@@ -22,33 +23,23 @@ function describeEvent(event: SecurityEvent): string {
  */
 export function AccountDetail({ accountId, onClose, onChanged }: { accountId: string; onClose: () => void; onChanged: () => void }) {
   const you = useSignedIn().account
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; account: Detail }
-  >({ status: 'loading' })
   const [asking, setAsking] = useState<'mfa' | 'admin'>()
   const [done, setDone] = useState<string>()
   const [reloads, setReloads] = useState(0)
   const heading = useRef<HTMLHeadingElement>(null)
   const path = { accountId }
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `reloads` asks again after a change
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/instance/accounts/{accountId}', { params: { path: { accountId } } })).then(
-      ({ account }) => current && setState({ status: 'ready', account }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [accountId, reloads])
+  // After a change (`reloads`) the account stays shown until the new answer.
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/instance/accounts/{accountId}', { params: { path } }))).account,
+    [accountId, reloads],
+  )
+  const account = shownValue(state)
   useEffect(() => {
     if (state.status === 'ready' && reloads === 0) heading.current?.focus()
   }, [state.status, reloads])
 
-  if (state.status === 'loading') return <Loading label="Loading the account…" />
   if (state.status === 'failed') return <ProblemNotice problem={state.problem} />
-  const { account } = state
+  if (!account) return <Loading label="Loading the account…" />
   const who = account.name || account.email
   const yourself = account.id === you.id
   const changed = (message: string) => {

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { Avatar, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager, rangeOf, usePaging } from '../../components/pager'
 import { SearchBox } from '../../components/search-box'
@@ -18,28 +19,16 @@ export function AccountsPage() {
   const paging = usePaging({ search: '' })
   const { filters, cursor, pagesBefore } = paging
   const { search } = filters
-  const [state, setState] = useState<
-    { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
-  >({ status: 'loading' })
   const [selected, setSelected] = useState<string>()
+  /** A count of changes made in the detail panel: the list is asked again. */
   const [changes, setChanges] = useState(0)
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `changes` asks again after a change in the detail panel
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.shown } : {}) }))
+  const state = useLoaded(async (): Promise<Shown> => {
     const offset = pagesBefore * PAGE_SIZE
     const query = { count: PAGE_SIZE, ...(search ? { search } : {}), ...(cursor ? { cursor } : {}) }
-    must(api.GET('/console/api/instance/accounts', { params: { query } })).then(
-      (page) => current && setState({ status: 'ready', shown: { page, offset } }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    return { page: await must(api.GET('/console/api/instance/accounts', { params: { query } })), offset }
   }, [search, cursor, pagesBefore, changes])
 
-  const shown = state.status === 'ready' ? state.shown : state.status === 'loading' ? state.last : undefined
+  const shown = shownValue(state)
   const page = shown?.page
   const total = page?.pagination.totalEntries
 

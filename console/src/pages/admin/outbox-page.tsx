@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager, rangeOf, usePaging } from '../../components/pager'
 import { TableWrap } from '../../components/table-wrap'
@@ -7,7 +8,6 @@ import { formatDate, plural } from '../../format'
 
 type OutboxPage = Answer<'/console/api/instance/outbox', 'get'>
 type Message = OutboxPage['messages'][number]
-type FullMessage = Answer<'/console/api/instance/outbox/{messageId}', 'get'>['message']
 type Status = Message['status']
 type Shown = { page: OutboxPage; offset: number }
 
@@ -31,29 +31,17 @@ export function OutboxPage() {
   const paging = usePaging({ status: '' as Status | '' })
   const { filters, cursor, pagesBefore } = paging
   const { status } = filters
-  const [state, setState] = useState<
-    { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
-  >({ status: 'loading' })
   const [open, setOpen] = useState<string>()
+  /** A count of retries: the list is asked again. */
   const [changes, setChanges] = useState(0)
   const statusId = useId()
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `changes` asks again after a retry
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.shown } : {}) }))
+  const state = useLoaded(async (): Promise<Shown> => {
     const offset = pagesBefore * PAGE_SIZE
     const query = { count: PAGE_SIZE, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) }
-    must(api.GET('/console/api/instance/outbox', { params: { query } })).then(
-      (page) => current && setState({ status: 'ready', shown: { page, offset } }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    return { page: await must(api.GET('/console/api/instance/outbox', { params: { query } })), offset }
   }, [status, cursor, pagesBefore, changes])
 
-  const shown = state.status === 'ready' ? state.shown : state.status === 'loading' ? state.last : undefined
+  const shown = shownValue(state)
   const page = shown?.page
   const total = page?.pagination.totalEntries
 
@@ -206,29 +194,18 @@ function LinkedText({ text }: { text: string }) {
 }
 
 function MessageView({ messageId, onClose, onRetried }: { messageId: string; onClose: () => void; onRetried: () => void }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; message: FullMessage }
-  >({
-    status: 'loading',
-  })
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/instance/outbox/{messageId}', { params: { path: { messageId } } }))).message,
+    [messageId],
+  )
   const heading = useRef<HTMLHeadingElement>(null)
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/instance/outbox/{messageId}', { params: { path: { messageId } } })).then(
-      ({ message }) => current && setState({ status: 'ready', message }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [messageId])
   useEffect(() => {
     if (state.status === 'ready') heading.current?.focus()
   }, [state.status])
 
   if (state.status === 'loading') return <Loading label="Loading the message…" />
   if (state.status === 'failed') return <ProblemNotice problem={state.problem} />
-  const { message } = state
+  const message = state.value
   return (
     <section className="card mail-view" aria-labelledby="mail-view-heading">
       <div className="card-header user-detail-header">

@@ -1,5 +1,6 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useId, useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager, usePaging } from '../../components/pager'
 import { TableWrap } from '../../components/table-wrap'
@@ -44,34 +45,20 @@ function csvHref(workspaceId: string, f: Filters): string {
 export function AuditPage({ workspaceId }: { workspaceId: string }) {
   const [form, setForm] = useState<Filters>(NO_FILTERS)
   const paging = usePaging(NO_FILTERS)
-  const [state, setState] = useState<
-    { status: 'loading'; last?: AuditPage } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: AuditPage }
-  >({ status: 'loading' })
-  const [types, setTypes] = useState<string[]>([])
   const ids = { type: useId(), actor: useId(), resource: useId(), from: useId(), to: useId() }
   const { filters, cursor } = paging
-
-  useEffect(() => {
-    must(api.GET('/console/api/workspaces/{workspaceId}/audit/event-types', { params: { path: { workspaceId } } })).then(
-      (answer) => setTypes(answer.types),
-      () => setTypes([]),
-    )
-  }, [workspaceId])
-
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.page } : {}) }))
+  const eventTypes = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/audit/event-types', { params: { path: { workspaceId } } })),
+    [workspaceId],
+  )
+  const types = shownValue(eventTypes)?.types ?? []
+  // `filters` by identity: applying the same filters again asks again, from the first page.
+  const state = useLoaded(() => {
     const params = { path: { workspaceId }, query: { count: PAGE_SIZE, ...queryOf(filters), ...(cursor ? { cursor } : {}) } }
-    must(api.GET('/console/api/workspaces/{workspaceId}/audit', { params })).then(
-      (page) => current && setState({ status: 'ready', page }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    return must(api.GET('/console/api/workspaces/{workspaceId}/audit', { params }))
   }, [workspaceId, filters, cursor])
 
-  const page = state.status === 'ready' ? state.page : state.status === 'loading' ? state.last : undefined
+  const page = shownValue(state)
   const filtered = Object.values(filters).some((v) => v !== '')
   const apply = (event: FormEvent) => {
     event.preventDefault()

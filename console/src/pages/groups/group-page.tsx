@@ -1,8 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useCallback, useId, useState } from 'react'
+import { type Answer, api, asProblem, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { ConfirmDialog } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager } from '../../components/pager'
 import { type Grant, PermissionsEditor, toGrant } from '../../components/permissions-editor'
@@ -18,40 +19,26 @@ const PAGE_SIZE = 20
 /** One user group: its name, members and pending invites, roles, and what the roles grant in words. */
 export function GroupPage({ workspaceId, groupId }: { workspaceId: string; groupId: string }) {
   const [cursors, setCursors] = useState<{ members?: string; invites?: string }>({})
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; detail: Detail }
-  >({ status: 'loading' })
   const [version, setVersion] = useState(0)
   const reload = useCallback(() => setVersion((v) => v + 1), [])
   const [deleting, setDeleting] = useState(false)
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` asks again after a change
-  useEffect(() => {
-    let current = true
+  // After a change (`version`) or on another page of members, the group stays shown until the new answer.
+  const state = useLoaded(() => {
     const query = {
       count: PAGE_SIZE,
       ...(cursors.members ? { membersCursor: cursors.members } : {}),
       ...(cursors.invites ? { invitesCursor: cursors.invites } : {}),
     }
-    must(
-      api.GET('/console/api/workspaces/{workspaceId}/groups/{userGroupId}', {
-        params: { path: { workspaceId, userGroupId: groupId }, query },
-      }),
-    ).then(
-      (detail) => current && setState({ status: 'ready', detail }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    const params = { path: { workspaceId, userGroupId: groupId }, query }
+    return must(api.GET('/console/api/workspaces/{workspaceId}/groups/{userGroupId}', { params }))
   }, [workspaceId, groupId, cursors, version])
+  const detail = shownValue(state)
 
   const back = (
     <p>
       <Link to={paths.groups(workspaceId)}>All user groups</Link>
     </p>
   )
-  if (state.status === 'loading') return <Loading label="Loading the group…" />
   if (state.status === 'failed')
     return (
       <>
@@ -60,7 +47,7 @@ export function GroupPage({ workspaceId, groupId }: { workspaceId: string; group
         {back}
       </>
     )
-  const { detail } = state
+  if (!detail) return <Loading label="Loading the group…" />
   const { group } = detail
   return (
     <>

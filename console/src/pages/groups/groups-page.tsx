@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useState } from 'react'
+import { type ApiProblem, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager, rangeOf, usePaging } from '../../components/pager'
 import { SearchBox } from '../../components/search-box'
@@ -9,8 +10,6 @@ import { TableWrap } from '../../components/table-wrap'
 import { plural } from '../../format'
 import { Link, navigate, paths } from '../../router'
 import { useWorkspace } from '../../workspace'
-
-type GroupsPage = Answer<'/console/api/workspaces/{workspaceId}/groups', 'get'>
 
 const PAGE_SIZE = 20
 
@@ -22,28 +21,16 @@ export function isPlanProblem(problem: ApiProblem): boolean {
 /** Access Management → User Groups: search, pages, and a form to create one (owners, Business plan). */
 export function GroupsPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
-  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
+  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.value.workspace.name : 'this workspace'
   const paging = usePaging({ search: '' })
   const { filters, cursor, pagesBefore } = paging
   const { search } = filters
-  const [state, setState] = useState<
-    { status: 'loading'; last?: GroupsPage } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: GroupsPage }
-  >({ status: 'loading' })
-
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.page } : {}) }))
+  const state = useLoaded(() => {
     const query = { count: PAGE_SIZE, ...(search ? { search } : {}), ...(cursor ? { cursor } : {}) }
-    must(api.GET('/console/api/workspaces/{workspaceId}/groups', { params: { path: { workspaceId }, query } })).then(
-      (page) => current && setState({ status: 'ready', page }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    return must(api.GET('/console/api/workspaces/{workspaceId}/groups', { params: { path: { workspaceId }, query } }))
   }, [workspaceId, search, cursor])
 
-  const page = state.status === 'ready' ? state.page : state.status === 'loading' ? state.last : undefined
+  const page = shownValue(state)
   const total = page?.pagination.totalEntries
   const first = pagesBefore * PAGE_SIZE + 1
 

@@ -15,7 +15,7 @@ type Invitation = Answer<'/console/api/invitations/{token}', 'get'>['invitation'
 export function InvitationPage({ token }: { token: string }) {
   const state = useLoaded(
     async () => (await must(api.GET('/console/api/invitations/{token}', { params: { path: { token } } }))).invitation,
-    token,
+    [token],
   )
 
   if (state.status === 'loading')

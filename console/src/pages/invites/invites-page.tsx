@@ -1,8 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useId, useRef, useState } from 'react'
+import { type FormEvent, useCallback, useId, useRef, useState } from 'react'
 import { type Answer, ApiProblem, api, asProblem, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { GroupChips, RoleChips } from '../../components/chips'
 import { ConfirmInline } from '../../components/confirm-dialog'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { Pager, usePaging } from '../../components/pager'
 import { type Grant, PermissionsEditor, toInvitePermission } from '../../components/permissions-editor'
@@ -20,7 +21,7 @@ const PAGE_SIZE = 20
 /** Access Management → Invites: invite people by email with roles or into groups; the pending invites, resent or revoked. */
 export function InvitesPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
-  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
+  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.value.workspace.name : 'this workspace'
   /** Bumped after a change, so the pending list reads again. */
   const [version, setVersion] = useState(0)
   const changed = useCallback(() => setVersion((v) => v + 1), [])
@@ -38,18 +39,12 @@ export function InvitesPage({ workspaceId }: { workspaceId: string }) {
 }
 
 function useGroups(workspaceId: string): { groups: Group[]; note?: string } {
-  const [state, setState] = useState<{ groups: Group[]; note?: string }>({ groups: [] })
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/workspaces/{workspaceId}/groups', { params: { path: { workspaceId }, query: { count: 200 } } })).then(
-      (answer) => current && setState({ groups: answer.groups.map(({ id, name }) => ({ id, name })) }),
-      (error: unknown) => current && setState({ groups: [], note: asProblem(error).message }),
-    )
-    return () => {
-      current = false
-    }
-  }, [workspaceId])
-  return state
+  const answer = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/groups', { params: { path: { workspaceId }, query: { count: 200 } } })),
+    [workspaceId],
+  )
+  if (answer.status === 'failed') return { groups: [], note: answer.problem.message }
+  return { groups: answer.status === 'ready' ? answer.value.groups : [] }
 }
 
 function InviteForm({ workspaceId, onInvited }: { workspaceId: string; onInvited: () => void }) {
@@ -163,26 +158,13 @@ function PendingInvites({
   onChanged: () => void
 }) {
   const paging = usePaging({ search: '' })
-  const [state, setState] = useState<
-    { status: 'loading'; last?: InvitesAnswer } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; page: InvitesAnswer }
-  >({ status: 'loading' })
   const [message, setMessage] = useState<string>()
   const [problem, setProblem] = useState<ApiProblem>()
   const { filters, cursor } = paging
   const { search } = filters
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` asks again after a change
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.page } : {}) }))
+  const state = useLoaded(() => {
     const q = { count: PAGE_SIZE, ...(search ? { search } : {}), ...(cursor ? { cursor } : {}) }
-    must(api.GET('/console/api/workspaces/{workspaceId}/invites', { params: { path: { workspaceId }, query: q } })).then(
-      (page) => current && setState({ status: 'ready', page }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    return must(api.GET('/console/api/workspaces/{workspaceId}/invites', { params: { path: { workspaceId }, query: q } }))
   }, [workspaceId, search, cursor, version])
 
   const act = async (work: () => Promise<string>) => {
@@ -215,7 +197,7 @@ function PendingInvites({
       return `The invite for ${invite.email} was revoked.`
     })
 
-  const page = state.status === 'ready' ? state.page : state.status === 'loading' ? state.last : undefined
+  const page = shownValue(state)
   const total = page?.pagination.totalEntries
   if (state.status === 'failed' && state.problem.status === 403)
     return (

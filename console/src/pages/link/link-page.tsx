@@ -14,7 +14,7 @@ type LinkInfo = Answer<'/console/api/links/{token}', 'get'>['link']
 
 /** A mailed link, `/console/link/<token>`: set or reset a password with it, or sign in with it. */
 export function LinkPage({ token }: { token: string }) {
-  const state = useLoaded(async () => (await must(api.GET('/console/api/links/{token}', { params: { path: { token } } }))).link, token)
+  const state = useLoaded(async () => (await must(api.GET('/console/api/links/{token}', { params: { path: { token } } }))).link, [token])
 
   if (state.status === 'loading')
     return (

@@ -10,7 +10,7 @@ type Settings = Answer<'/console/api/workspaces/{workspaceId}/settings/authentic
 /** Settings → Authentication: Require MFA (owners and instance admins). SSO and SCIM come later. */
 export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
-  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
+  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.value.workspace.name : 'this workspace'
   const [state, setState] = useState<
     { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; settings: Settings }
   >({

@@ -1,7 +1,8 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type Answer, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { ConfirmDialog } from '../../components/confirm-dialog'
+import { useLoaded } from '../../components/loaded'
 import { FormError, Loading, ProblemNotice } from '../../components/page'
 import { type Grant, PermissionsEditor, toGrant } from '../../components/permissions-editor'
 import { Link, paths } from '../../router'
@@ -24,26 +25,17 @@ export function UserDetail({
   /** After a change: `removed` when the person left the workspace. */
   onChanged: (removed: boolean) => void
 }) {
-  const [state, setState] = useState<{ status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; user: Detail }>(
-    {
-      status: 'loading',
-    },
+  const path = { workspaceId, userId }
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/workspaces/{workspaceId}/users/{userId}', { params: { path } }))).user,
+    [workspaceId, userId],
   )
+  /** The user as their roles were saved here, which replaces the loaded one. */
+  const [saved, setSaved] = useState<Detail>()
   const [editing, setEditing] = useState(false)
   const [removing, setRemoving] = useState(false)
   const heading = useRef<HTMLHeadingElement>(null)
-  const path = { workspaceId, userId }
 
-  useEffect(() => {
-    let current = true
-    must(api.GET('/console/api/workspaces/{workspaceId}/users/{userId}', { params: { path: { workspaceId, userId } } })).then(
-      ({ user }) => current && setState({ status: 'ready', user }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [workspaceId, userId])
   // The panel takes the focus when it opens, so keyboard and screen-reader users land in it.
   useEffect(() => {
     if (state.status === 'ready') heading.current?.focus()
@@ -51,7 +43,7 @@ export function UserDetail({
 
   if (state.status === 'loading') return <Loading label="Loading the user…" />
   if (state.status === 'failed') return <ProblemNotice problem={state.problem} />
-  const { user } = state
+  const user = saved ?? state.value
   return (
     <section className="card user-detail" aria-labelledby="user-detail-heading">
       <div className="card-header user-detail-header">
@@ -81,7 +73,7 @@ export function UserDetail({
             onDone={(saved) => {
               setEditing(false)
               if (saved) {
-                setState({ status: 'ready', user: saved })
+                setSaved(saved)
                 onChanged(false)
               }
             }}

@@ -1,6 +1,7 @@
-import { useEffect, useId, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useId, useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
 import { GroupChips, RoleChips } from '../../components/chips'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { Avatar, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { Pager, rangeOf, usePaging } from '../../components/pager'
 import { useRoles } from '../../components/permissions-editor'
@@ -20,23 +21,17 @@ const PAGE_SIZE = 20
 /** Access Management → Users: everyone in the workspace with their roles and groups (owners and instance admins). */
 export function UsersPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
-  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.access.workspace.name : 'this workspace'
+  const workspaceName = workspace?.state.status === 'ready' ? workspace.state.value.workspace.name : 'this workspace'
   const paging = usePaging({ search: '', roleId: '' })
   const { filters, cursor, pagesBefore } = paging
   const { search, roleId } = filters
-  const [state, setState] = useState<
-    { status: 'loading'; last?: Shown } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; shown: Shown }
-  >({ status: 'loading' })
   const roles = useRoles(workspaceId)
   /** The user whose detail panel is open, and a count of changes made there (the list is asked again). */
   const [selected, setSelected] = useState<string>()
   const [changes, setChanges] = useState(0)
   const roleSelectId = useId()
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `changes` asks again after an edit in the detail panel
-  useEffect(() => {
-    let current = true
-    setState((was) => ({ status: 'loading', ...(was.status === 'ready' ? { last: was.shown } : {}) }))
+  const state = useLoaded(async (): Promise<Shown> => {
     // The position of the page asked for travels with its answer: the range shown is always the rows shown.
     const offset = pagesBefore * PAGE_SIZE
     const query = {
@@ -45,16 +40,11 @@ export function UsersPage({ workspaceId }: { workspaceId: string }) {
       ...(roleId ? { roleId } : {}),
       ...(cursor ? { cursor } : {}),
     }
-    must(api.GET('/console/api/workspaces/{workspaceId}/users', { params: { path: { workspaceId }, query } })).then(
-      (page) => current && setState({ status: 'ready', shown: { page, offset } }),
-      (error: unknown) => current && setState({ status: 'failed', problem: asProblem(error) }),
-    )
-    return () => {
-      current = false
-    }
+    const page = await must(api.GET('/console/api/workspaces/{workspaceId}/users', { params: { path: { workspaceId }, query } }))
+    return { page, offset }
   }, [workspaceId, search, roleId, cursor, pagesBefore, changes])
 
-  const shown = state.status === 'ready' ? state.shown : state.status === 'loading' ? state.last : undefined
+  const shown = shownValue(state)
   const page = shown?.page
   const roleOptions = roles.status === 'ready' ? roles.value.roles.map((r) => [r.id, r.name] as const) : []
   const csvQuery = new URLSearchParams({ ...(search ? { search } : {}), ...(roleId ? { roleId } : {}) }).toString()

@@ -9,6 +9,6 @@ export function WorkspaceHome() {
   const workspace = useWorkspace()
   if (!workspace || workspace.state.status === 'loading') return <Loading />
   if (workspace.state.status === 'failed') return <ProblemNotice problem={workspace.state.problem} />
-  const mayListUsers = workspace.state.access.owner || session.account.instanceAdmin
+  const mayListUsers = workspace.state.value.owner || session.account.instanceAdmin
   return <Redirect to={mayListUsers ? paths.users(workspace.id) : paths.access(workspace.id)} />
 }
