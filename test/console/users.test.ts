@@ -16,6 +16,8 @@ describe('console: a user’s detail, roles, removal and the CSV', { timeout: 90
     workspaceId = new URL(page.url()).pathname.split('/')[3] as string
 
     await page.getByLabel('Search users').fill('grace.hopper')
+    // The search answers after a pause: wait for it, so the list is not asked again under the open panel.
+    await expect.poll(() => page.getByRole('button', { name: /^Details of / }).count()).toBe(1)
     await page.getByRole('button', { name: 'Details of Grace Hopper' }).click()
     const panel = page.getByRole('region', { name: 'Grace Hopper' })
     await panel.waitFor()
@@ -80,6 +82,7 @@ describe('console: a user’s detail, roles, removal and the CSV', { timeout: 90
   it('removes a user from the workspace after a confirmation', async () => {
     const { page } = suite.tab
     await page.getByLabel('Search users').fill('john.mccarthy')
+    await expect.poll(() => page.getByRole('button', { name: /^Details of / }).count()).toBe(1)
     await page.getByRole('button', { name: 'Details of John McCarthy' }).click()
     const panel = page.getByRole('region', { name: 'John McCarthy' })
     await panel.getByRole('button', { name: 'Remove from workspace' }).click()

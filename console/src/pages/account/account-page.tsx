@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState } from 'react'
+import { useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
 import { deviceOf, formatDate } from '../../format'
@@ -15,29 +16,17 @@ type SessionEntry = Answer<'/console/api/account/sessions', 'get'>['sessions'][n
 /** My account: who is signed in, and where (sessions: revoke one, or sign out everywhere). */
 export function AccountPage() {
   const { signedOut } = useSession()
-  const [sessions, setSessions] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; list: SessionEntry[] }
-  >({
-    status: 'loading',
-  })
+  const [revoked, setRevoked] = useState(0)
+  const sessions = useLoaded(async () => (await must(api.GET('/console/api/account/sessions'))).sessions, [revoked])
+  const list = shownValue(sessions)
   const [message, setMessage] = useState<string>()
   const [problem, setProblem] = useState<ApiProblem>()
-  const [busy, setBusy] = useState(false)
-
-  const load = useCallback(async () => {
-    try {
-      const { sessions } = await must(api.GET('/console/api/account/sessions'))
-      setSessions({ status: 'ready', list: sessions })
-    } catch (error) {
-      setSessions({ status: 'failed', problem: asProblem(error) })
-    }
-  }, [])
-  useEffect(() => {
-    void load()
-  }, [load])
+  const [acting, setActing] = useState(false)
+  // The buttons stay off until the list is read again after a revocation, so a revoked session cannot be revoked twice.
+  const busy = acting || (sessions.status === 'loading' && list !== undefined)
 
   const revoke = async (entry: SessionEntry) => {
-    setBusy(true)
+    setActing(true)
     setMessage(undefined)
     setProblem(undefined)
     try {
@@ -48,16 +37,16 @@ export function AccountPage() {
         return
       }
       setMessage(`Signed out ${deviceOf(entry.userAgent)} (signed in ${formatDate(entry.createdAt)}).`)
-      await load()
+      setRevoked((n) => n + 1)
     } catch (error) {
       setProblem(asProblem(error))
     } finally {
-      setBusy(false)
+      setActing(false)
     }
   }
 
   const signOutEverywhere = async () => {
-    setBusy(true)
+    setActing(true)
     setMessage(undefined)
     setProblem(undefined)
     try {
@@ -66,7 +55,7 @@ export function AccountPage() {
       navigate(paths.signIn)
     } catch (error) {
       setProblem(asProblem(error))
-      setBusy(false)
+      setActing(false)
     }
   }
 
@@ -98,9 +87,9 @@ export function AccountPage() {
           )}
         </div>
         {problem && <ProblemNotice problem={problem} />}
-        {sessions.status === 'loading' && <Loading label="Loading sessions…" />}
+        {!list && sessions.status === 'loading' && <Loading label="Loading sessions…" />}
         {sessions.status === 'failed' && <ProblemNotice problem={sessions.problem} />}
-        {sessions.status === 'ready' && (
+        {list && (
           <TableWrap label="Sessions">
             <table className="table" aria-labelledby="sessions-heading">
               <thead>
@@ -116,7 +105,7 @@ export function AccountPage() {
                 </tr>
               </thead>
               <tbody>
-                {sessions.list.map((entry) => (
+                {list.map((entry) => (
                   <tr key={entry.id}>
                     <td className="nowrap">
                       {deviceOf(entry.userAgent)}

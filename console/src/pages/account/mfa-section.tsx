@@ -1,49 +1,36 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useState } from 'react'
+import { api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { MfaSetup, RecoveryCodes } from '../../components/mfa-setup'
 import { FormError, Loading, ProblemNotice, SuccessNotice } from '../../components/page'
 import { FactorField } from '../../components/second-factor'
 import { formatDate } from '../../format'
 
-type Status = Answer<'/console/api/account/mfa', 'get'>['mfa']
 type Mode = 'idle' | 'setup' | 'codes' | 'regenerate' | 'disable'
 
 /** My account → Multi-factor authentication: set up an authenticator, see recovery codes once, make new ones, turn it off. */
 export function MfaSection() {
-  const [status, setStatus] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; mfa: Status }
-  >({
-    status: 'loading',
-  })
+  const [changes, setChanges] = useState(0)
+  const status = useLoaded(async () => (await must(api.GET('/console/api/account/mfa'))).mfa, [changes])
+  const mfa = shownValue(status)
   const [mode, setMode] = useState<Mode>('idle')
   const [codes, setCodes] = useState<string[]>([])
   const [message, setMessage] = useState<string>()
-
-  const load = useCallback(async () => {
-    try {
-      const { mfa } = await must(api.GET('/console/api/account/mfa'))
-      setStatus({ status: 'ready', mfa })
-    } catch (error) {
-      setStatus({ status: 'failed', problem: asProblem(error) })
-    }
-  }, [])
-  useEffect(() => {
-    void load()
-  }, [load])
+  const changed = () => setChanges((n) => n + 1)
 
   const showCodes = (fresh: string[]) => {
     setCodes(fresh)
     setMode('codes')
     setMessage(undefined)
-    void load()
+    changed()
   }
   const finish = (done?: string) => {
     setCodes([])
     setMode('idle')
     setMessage(done)
-    void load()
+    changed()
   }
 
   return (
@@ -59,10 +46,10 @@ export function MfaSection() {
         <div aria-live="polite">
           <SuccessNotice message={message} />
         </div>
-        {status.status === 'loading' && <Loading label="Loading…" />}
+        {!mfa && status.status === 'loading' && <Loading label="Loading…" />}
         {status.status === 'failed' && <ProblemNotice problem={status.problem} />}
-        {status.status === 'ready' && mode === 'codes' && <RecoveryCodes codes={codes} onDone={() => finish()} />}
-        {status.status === 'ready' && mode !== 'codes' && !status.mfa.enabled && (
+        {mfa && mode === 'codes' && <RecoveryCodes codes={codes} onDone={() => finish()} />}
+        {mfa && mode !== 'codes' && !mfa.enabled && (
           <>
             <p className="mfa-off">Multi-factor authentication is off for your account.</p>
             {mode === 'setup' ? (
@@ -74,16 +61,16 @@ export function MfaSection() {
             )}
           </>
         )}
-        {status.status === 'ready' && mode !== 'codes' && status.mfa.enabled && (
+        {mfa && mode !== 'codes' && mfa.enabled && (
           <>
             <dl className="facts">
               <div>
                 <dt>Authenticator app</dt>
-                <dd>On since {status.mfa.enabledAt ? formatDate(status.mfa.enabledAt) : '—'}</dd>
+                <dd>On since {mfa.enabledAt ? formatDate(mfa.enabledAt) : '—'}</dd>
               </div>
               <div>
                 <dt>Recovery codes left</dt>
-                <dd>{status.mfa.recoveryCodesLeft} of 10</dd>
+                <dd>{mfa.recoveryCodesLeft} of 10</dd>
               </div>
             </dl>
             {mode === 'regenerate' && <Regenerate onDone={showCodes} onCancel={() => setMode('idle')} />}

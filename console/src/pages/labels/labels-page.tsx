@@ -1,8 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
+import { type FormEvent, useId, useState } from 'react'
 import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { ConfirmInline } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
 import { plural } from '../../format'
@@ -11,26 +12,16 @@ type Label = Answer<'/console/api/workspaces/{workspaceId}/labels', 'get'>['labe
 
 /** Access Management → Labels: the workspace's labels with where they are used; create and delete. */
 export function LabelsPage({ workspaceId }: { workspaceId: string }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; labels: Label[] }
-  >({
-    status: 'loading',
-  })
+  const [changes, setChanges] = useState(0)
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } } }))).labels,
+    [workspaceId, changes],
+  )
+  const labels = shownValue(state)
   const [message, setMessage] = useState<string>()
   const [problem, setProblem] = useState<ApiProblem>()
 
-  const load = useCallback(async () => {
-    try {
-      const { labels } = await must(api.GET('/console/api/workspaces/{workspaceId}/labels', { params: { path: { workspaceId } } }))
-      setState({ status: 'ready', labels })
-    } catch (error) {
-      setState({ status: 'failed', problem: asProblem(error) })
-    }
-  }, [workspaceId])
-  useEffect(() => {
-    void load()
-  }, [load])
-
+  /** Answers whether the label was deleted (then the list is read again). */
   const remove = async (label: Label) => {
     setMessage(undefined)
     setProblem(undefined)
@@ -41,7 +32,8 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
         }),
       )
       setMessage(`Label ${label.key}:${label.value} deleted.`)
-      await load()
+      setChanges((n) => n + 1)
+      return true
     } catch (error) {
       const p = asProblem(error)
       setProblem(
@@ -49,6 +41,7 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
           ? { ...p, message: `${label.key}:${label.value} is still used by permissions. Remove it from them first, then delete it.` }
           : p,
       )
+      return false
     }
   }
 
@@ -72,7 +65,7 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
         workspaceId={workspaceId}
         onCreated={(l) => {
           setMessage(`Label ${l.key}:${l.value} created.`)
-          void load()
+          setChanges((n) => n + 1)
         }}
       />
       <section className="card" aria-labelledby="labels-heading">
@@ -83,9 +76,9 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
           {message && <p className="notice notice-success">{message}</p>}
           {problem && <FormError problem={problem} />}
         </div>
-        {state.status === 'loading' && <Loading label="Loading labels…" />}
+        {!labels && state.status === 'loading' && <Loading label="Loading labels…" />}
         {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
-        {state.status === 'ready' && (
+        {labels && (
           <TableWrap label="Labels">
             <table className="table" aria-label="Labels">
               <thead>
@@ -99,14 +92,14 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
                 </tr>
               </thead>
               <tbody>
-                {state.labels.length === 0 ? (
+                {labels.length === 0 ? (
                   <tr>
                     <td colSpan={4} className="table-empty">
                       No labels yet.
                     </td>
                   </tr>
                 ) : (
-                  state.labels.map((label) => <LabelRow key={`${label.key}:${label.value}`} label={label} onDelete={() => remove(label)} />)
+                  labels.map((label) => <LabelRow key={`${label.key}:${label.value}`} label={label} onDelete={() => remove(label)} />)
                 )}
               </tbody>
             </table>
@@ -117,9 +110,15 @@ export function LabelsPage({ workspaceId }: { workspaceId: string }) {
   )
 }
 
-function LabelRow({ label, onDelete }: { label: Label; onDelete: () => Promise<void> }) {
+function LabelRow({ label, onDelete }: { label: Label; onDelete: () => Promise<boolean> }) {
   const [confirming, setConfirming] = useState(false)
   const [busy, setBusy] = useState(false)
+  // A list read again hands every row a new object: a row still here after its delete (someone made it again) is free.
+  const [readAs, setReadAs] = useState(label)
+  if (readAs !== label) {
+    setReadAs(label)
+    setBusy(false)
+  }
   const name = `${label.key}:${label.value}`
   return (
     <tr>
@@ -139,7 +138,8 @@ function LabelRow({ label, onDelete }: { label: Label; onDelete: () => Promise<v
             busy={busy}
             onYes={async () => {
               setBusy(true)
-              await onDelete()
+              // A deleted label's row stays busy until the list read again takes it away.
+              if (await onDelete()) return
               setBusy(false)
               setConfirming(false)
             }}

@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { Link, paths } from '../../router'
 import { useWorkspace } from '../../workspace'
@@ -11,38 +12,26 @@ type Settings = Answer<'/console/api/workspaces/{workspaceId}/settings/authentic
 export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
   const workspace = useWorkspace()
   const workspaceName = workspace?.state.status === 'ready' ? workspace.state.value.workspace.name : 'this workspace'
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; settings: Settings }
-  >({
-    status: 'loading',
-  })
+  const state = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/settings/authentication', { params: { path: { workspaceId } } })),
+    [workspaceId],
+  )
+  // A change answers the settings as they are now: shown instead of the ones loaded (app.tsx mounts the page per workspace).
+  const [saved, setSaved] = useState<Settings>()
+  const settings = saved ?? shownValue(state)
   const { busy, problem, run } = useAction()
   const [message, setMessage] = useState<string>()
-
-  const load = useCallback(async () => {
-    try {
-      const settings = await must(
-        api.GET('/console/api/workspaces/{workspaceId}/settings/authentication', { params: { path: { workspaceId } } }),
-      )
-      setState({ status: 'ready', settings })
-    } catch (error) {
-      setState({ status: 'failed', problem: asProblem(error) })
-    }
-  }, [workspaceId])
-  useEffect(() => {
-    void load()
-  }, [load])
 
   const change = (requireMfa: boolean) => {
     setMessage(undefined)
     return run(async () => {
-      const settings = await must(
+      const changed = await must(
         api.PUT('/console/api/workspaces/{workspaceId}/settings/authentication', {
           params: { path: { workspaceId } },
           body: { requireMfa },
         }),
       )
-      setState({ status: 'ready', settings })
+      setSaved(changed)
       setMessage(
         requireMfa
           ? 'Require MFA is on: everyone entering this workspace in the console must have passed multi-factor authentication.'
@@ -60,7 +49,7 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
       />
       {state.status === 'loading' && <Loading />}
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
-      {state.status === 'ready' && (
+      {settings && (
         <section className="card" aria-labelledby="require-mfa-heading">
           <h2 id="require-mfa-heading" className="card-title">
             Multi-factor authentication
@@ -70,14 +59,14 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
             a session that began without a code is asked for one. Their other workspaces stay open meanwhile.
           </p>
           <div className="mfa-card-body">
-            {!state.settings.you.sessionPassed && !state.settings.authentication.requireMfa && (
+            {!settings.you.sessionPassed && !settings.authentication.requireMfa && (
               <div className="notice notice-info">
                 <p>
-                  {state.settings.you.mfaEnabled
+                  {settings.you.mfaEnabled
                     ? 'This session has not passed multi-factor authentication: sign out and sign in again with your code before you turn this on.'
                     : 'You have not set up multi-factor authentication yourself. Once Require MFA is on, this workspace asks you for it too: set it up first.'}
                 </p>
-                {!state.settings.you.mfaEnabled && (
+                {!settings.you.mfaEnabled && (
                   <p>
                     <Link to={paths.account}>Set up MFA in My account</Link>
                   </p>
@@ -94,9 +83,9 @@ export function AuthenticationPage({ workspaceId }: { workspaceId: string }) {
                 type="checkbox"
                 role="switch"
                 className="switch"
-                checked={state.settings.authentication.requireMfa}
-                aria-checked={state.settings.authentication.requireMfa}
-                disabled={busy || (!state.settings.you.sessionPassed && !state.settings.authentication.requireMfa)}
+                checked={settings.authentication.requireMfa}
+                aria-checked={settings.authentication.requireMfa}
+                disabled={busy || (!settings.you.sessionPassed && !settings.authentication.requireMfa)}
                 onChange={(e) => change(e.target.checked)}
                 aria-describedby="require-mfa-hint"
               />

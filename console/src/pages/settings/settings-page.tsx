@@ -1,7 +1,8 @@
-import { type FormEvent, useEffect, useId, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useId, useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { useSession } from '../../session'
 
@@ -11,17 +12,13 @@ const PLAN_NAMES: Record<string, string> = { business: 'Business', team: 'Team',
 
 /** Settings → General: name, slug, billing and incident contacts, and what the plan allows. */
 export function SettingsPage({ workspaceId }: { workspaceId: string }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; settings: Settings }
-  >({
-    status: 'loading',
-  })
-  useEffect(() => {
-    must(api.GET('/console/api/workspaces/{workspaceId}/settings', { params: { path: { workspaceId } } })).then(
-      (settings) => setState({ status: 'ready', settings }),
-      (error: unknown) => setState({ status: 'failed', problem: asProblem(error) }),
-    )
-  }, [workspaceId])
+  const state = useLoaded(
+    () => must(api.GET('/console/api/workspaces/{workspaceId}/settings', { params: { path: { workspaceId } } })),
+    [workspaceId],
+  )
+  // A save answers the settings as they are now: shown instead of the ones loaded (app.tsx mounts the page per workspace).
+  const [saved, setSaved] = useState<Settings>()
+  const settings = saved ?? shownValue(state)
 
   return (
     <>
@@ -32,14 +29,10 @@ export function SettingsPage({ workspaceId }: { workspaceId: string }) {
           {state.problem.status === 403 && <p>Only workspace owners change the workspace's settings.</p>}
         </ProblemNotice>
       )}
-      {state.status === 'ready' && (
+      {settings && (
         <>
-          <SettingsForm
-            workspaceId={workspaceId}
-            settings={state.settings}
-            onSaved={(settings) => setState({ status: 'ready', settings })}
-          />
-          <PlanCard plan={state.settings.plan} />
+          <SettingsForm workspaceId={workspaceId} settings={settings} onSaved={setSaved} />
+          <PlanCard plan={settings.plan} />
         </>
       )}
     </>

@@ -1,8 +1,9 @@
-import { type FormEvent, useCallback, useEffect, useId, useState } from 'react'
-import { type Answer, type ApiProblem, api, asProblem, must } from '../../api/client'
+import { type FormEvent, useId, useState } from 'react'
+import { type Answer, api, must } from '../../api/client'
 import { useAction } from '../../components/action'
 import { ConfirmDialog, Dialog } from '../../components/confirm-dialog'
 import { Field } from '../../components/field'
+import { shownValue, useLoaded } from '../../components/loaded'
 import { FormError, Loading, PageHeader, ProblemNotice, SuccessNotice } from '../../components/page'
 import { TableWrap } from '../../components/table-wrap'
 import { formatDate } from '../../format'
@@ -18,22 +19,15 @@ const accessName = (access: Access) => ACCESS.find((a) => a.value === access)?.n
 
 /** Settings → Tokens: the workspace's Public API tokens; new ones need a security code mailed to the owner. */
 export function TokensPage({ workspaceId }: { workspaceId: string }) {
-  const [state, setState] = useState<
-    { status: 'loading' } | { status: 'failed'; problem: ApiProblem } | { status: 'ready'; tokens: Token[] }
-  >({
-    status: 'loading',
-  })
+  const [changes, setChanges] = useState(0)
+  const state = useLoaded(
+    async () => (await must(api.GET('/console/api/workspaces/{workspaceId}/tokens', { params: { path: { workspaceId } } }))).tokens,
+    [workspaceId, changes],
+  )
+  const tokens = shownValue(state)
   const [creating, setCreating] = useState(false)
   const [revoking, setRevoking] = useState<Token>()
   const [notice, setNotice] = useState<string>()
-
-  const load = useCallback(() => {
-    must(api.GET('/console/api/workspaces/{workspaceId}/tokens', { params: { path: { workspaceId } } })).then(
-      ({ tokens }) => setState({ status: 'ready', tokens }),
-      (error: unknown) => setState({ status: 'failed', problem: asProblem(error) }),
-    )
-  }, [workspaceId])
-  useEffect(load, [load])
 
   if (state.status === 'failed' && state.problem.status === 403)
     return (
@@ -59,8 +53,8 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
       />
       <SuccessNotice message={notice} />
       {state.status === 'failed' && <ProblemNotice problem={state.problem} />}
-      {state.status === 'loading' && <Loading label="Loading tokens…" />}
-      {state.status === 'ready' && (
+      {!tokens && state.status === 'loading' && <Loading label="Loading tokens…" />}
+      {tokens && (
         <TableWrap label="Tokens">
           <table className="table" aria-label="Tokens">
             <thead>
@@ -75,14 +69,14 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
               </tr>
             </thead>
             <tbody>
-              {state.tokens.length === 0 ? (
+              {tokens.length === 0 ? (
                 <tr>
                   <td colSpan={5} className="table-empty">
                     This workspace has no tokens.
                   </td>
                 </tr>
               ) : (
-                state.tokens.map((token) => (
+                tokens.map((token) => (
                   <tr key={token.id}>
                     <td>{token.description}</td>
                     <td className="nowrap">{accessName(token.access)}</td>
@@ -116,7 +110,7 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
             setCreating(false)
             if (made) {
               setNotice(`Token "${made}" was created.`)
-              load()
+              setChanges((n) => n + 1)
             }
           }}
         />
@@ -129,7 +123,7 @@ export function TokensPage({ workspaceId }: { workspaceId: string }) {
             setRevoking(undefined)
             if (revoked) {
               setNotice(`Token "${revoking.description}" was revoked: it no longer works.`)
-              load()
+              setChanges((n) => n + 1)
             }
           }}
         />
