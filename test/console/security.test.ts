@@ -60,15 +60,17 @@ describe('console: another site cannot act for a signed-in person', { timeout: 9
 
     const attack = await context.newPage()
     const refused: number[] = []
+    // The attack's POSTs only: the page's console iframe (kept for the framing test) may start loading before its
+    // script removes it, and that GET's 200 is no attack.
     attack.on('response', (res) => {
-      if (res.url().startsWith(target)) refused.push(res.status())
+      if (res.url().startsWith(target) && res.request().method() === 'POST') refused.push(res.status())
     })
     await attack.goto(`${attacker.url}/`)
     // Each form posts into its own iframe; the fetches run on load. Wait until every one has been answered.
     await expect.poll(() => attack.evaluate('window.done ?? 0'), { timeout: 15_000 }).toBe(2)
     await expect.poll(() => refused.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(4)
     // Whatever the browser let through, the server refused it (a 403, or a 401 when the cookie stayed home).
-    expect(refused.every((status) => status === 401 || status === 403)).toBe(true)
+    expect(refused.filter((status) => status !== 401 && status !== 403)).toEqual([])
     await attack.close()
 
     expect(await liveSessions(page)).toBe(sessionsBefore)
