@@ -9,15 +9,7 @@ import type { Queries } from '../store/queries/index.js'
 import type { Rows, Seek } from '../store/queries/page.js'
 import type { DirUserStatus } from '../store/tables.js'
 import { presentGroup, presentPerson, presentRole, presentUser } from './present.js'
-import type {
-  GroupListQuery,
-  PersonAccount,
-  RoleListQuery,
-  UnifiedGroup,
-  UnifiedRole,
-  UnifiedUser,
-  UserListQuery,
-} from './schemas/unified.js'
+import type { GroupListQuery, Person, RoleListQuery, UnifiedGroup, UnifiedRole, UnifiedUser, UserListQuery } from './schemas/unified.js'
 
 /*
  * The unified reads, shared by the /directory routes and the CLI: filters in the API's vocabulary in,
@@ -120,9 +112,7 @@ export async function getUser(q: Queries, id: string): Promise<UnifiedUser> {
   return user
 }
 
-export type PresentedPerson = ReturnType<typeof presentPerson>
-
-async function peopleOf(q: Queries, emailKeys: readonly string[], statuses: readonly DirUserStatus[]): Promise<PresentedPerson[]> {
+async function peopleOf(q: Queries, emailKeys: readonly string[], statuses: readonly DirUserStatus[]): Promise<Person[]> {
   const accounts = await presentUsers(q, await q.dirUsers.accountsOf(emailKeys, statuses))
   const byKey = new Map<string, UnifiedUser[]>()
   for (const account of accounts) {
@@ -139,7 +129,7 @@ async function peopleOf(q: Queries, emailKeys: readonly string[], statuses: read
  * each person then shows all their accounts of the chosen statuses (live ones unless `status` is given),
  * so a person found through one workspace still shows their access everywhere.
  */
-export async function listPeople(q: Queries, query: UserQuery, seek: Seek): Promise<PresentedPage<string, PresentedPerson>> {
+export async function listPeople(q: Queries, query: UserQuery, seek: Seek): Promise<PresentedPage<string, Person>> {
   const statuses = query.status ? [query.status] : LIVE_STATUSES
   const page = await q.dirUsers.listPeople(await userFilter(q, query, statuses), seek)
   const keys = page.rows.map((r) => r.email_key)
@@ -147,11 +137,11 @@ export async function listPeople(q: Queries, query: UserQuery, seek: Seek): Prom
 }
 
 /** One person; 404 only when the directory never saw the email. A person without live accounts has `accounts: []`. */
-export async function getPerson(q: Queries, email: string, status?: DirUserStatus): Promise<PresentedPerson> {
+export async function getPerson(q: Queries, email: string, status?: DirUserStatus): Promise<Person> {
   const key = emailKey(email)
   if (!(await q.dirUsers.hasAccount(key))) throw new NotFoundError(`Person ${email}`, 'email')
   const [person] = await peopleOf(q, [key], status ? [status] : LIVE_STATUSES)
-  return person as PresentedPerson
+  return person as Person
 }
 
 /** The filters groups and roles share, in the store's words: live rows unless `include_deleted`. */
@@ -183,5 +173,3 @@ export async function listRoles(q: Queries, query: RoleQuery, seek: Seek): Promi
 export async function getRole(q: Queries, id: string): Promise<UnifiedRole> {
   return presentFound(q, `Role ${id}`, await q.dirRoles.find(id), presentRole)
 }
-
-export type { PersonAccount }

@@ -1,3 +1,4 @@
+import { isoNow } from '../clock.js'
 import { newId } from '../ids.js'
 import type { Queries } from '../store/queries/index.js'
 
@@ -35,5 +36,5 @@ export async function recordAudit(q: Queries, workspaceId: string, actor: Actor,
 
 /** The server's time now, as audit and created_at columns hold it. */
 export function now(q: Pick<Queries, 'clock'>): string {
-  return q.clock.now().toISOString()
+  return isoNow(q.clock)
 }

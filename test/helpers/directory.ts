@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
+import { isoNow } from '../../src/clock.js'
 import { newConnectionRow } from '../../src/directory/connections.js'
 import type { ConnectionRow } from '../../src/store/queries/connections.js'
 import { type Gatehouse, HttpClient, type SeededWorkspace, startedLater, startGatehouse } from './gatehouse.js'
@@ -19,7 +20,7 @@ export async function connect(
     baseUrl: gh.url,
     sealedToken: ctx.cipher.seal(options.token ?? workspace.token),
     workspace,
-    now: ctx.store.clock.now().toISOString(),
+    now: isoNow(ctx.store.clock),
   })
   await ctx.store.write((q) => q.connections.insert(row))
   return row

@@ -35,6 +35,7 @@ export type UnifiedResource = Static<typeof UnifiedResourceSchema>
 
 /** A role a group grants. `id` is the Segment role id. */
 export const GroupRoleSchema = Type.Object({ id: Type.String(), name: Type.String(), resources: Type.Array(UnifiedResourceSchema) })
+export type GroupRole = Static<typeof GroupRoleSchema>
 
 /** A role held: `via: 'direct'`, or `via: 'group'` with the group that grants it. `id` is the Segment role id. */
 export const UserRoleSchema = Type.Object({

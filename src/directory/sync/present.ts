@@ -1,15 +1,13 @@
 import type { ConnectionRow } from '../../store/queries/connections.js'
 import type { DirGroupRow } from '../../store/queries/dir-groups.js'
 import type { DirUserRow } from '../../store/queries/dir-users.js'
-import type { UnifiedGroup, UnifiedUser, UnifiedUserRole, UnifiedWorkspaceRef } from '../schemas/unified.js'
+import type { GroupRole, UnifiedGroup, UnifiedUser, UnifiedUserRole, UnifiedWorkspaceRef } from '../schemas/unified.js'
 
 /*
  * Rows → the unified objects that change events carry. Events snapshot the object as the change left it:
  * `groups` and the group-granted roles come from the memberships at that moment. The read API presents
  * live rows the same way, except that it reports `last_seen_at` as the connection's last complete sync.
  */
-
-export type GroupRole = Omit<UnifiedUserRole, 'via' | 'group'>
 
 export function workspaceRef(
   connection: Pick<ConnectionRow, 'remote_workspace_id' | 'remote_workspace_slug' | 'remote_workspace_name'>,

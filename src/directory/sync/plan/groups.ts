@@ -1,7 +1,7 @@
 import type { DirGroupRow } from '../../../store/queries/dir-groups.js'
 import type { DirGroupTable } from '../../../store/tables.js'
+import type { GroupRole } from '../../schemas/unified.js'
 import { canonicalJson, groupFingerprint } from '../fingerprint.js'
-import type { GroupRole } from '../present.js'
 import type { RemoteGroup, RemotePermission, RemoteSnapshot } from '../remote.js'
 import { emptyTally, lastSeenBefore, type PlanContext, type RowUpdate, type Tally } from './context.js'
 
